@@ -1,17 +1,53 @@
-const USAGE = `ferry-agent <command> [options]
+import { isUserError } from "./errors";
 
-Commands:
-  --help     show this help
-`;
+type Command = { summary: string; run: (argv: string[]) => Promise<number> };
+
+// Each command lives in its own file under commands/ and is loaded only when used.
+const COMMANDS: Record<string, Command> = {
+  discover: {
+    summary: "print what this server would report, as JSON, without contacting anyone",
+    run: async (argv) => (await import("./commands/discover")).runDiscoverCli(argv),
+  },
+  send: {
+    summary: "send block devices, image files or a directory to a receiver (direct mode)",
+    run: async (argv) => (await import("./commands/send")).runSendCli(argv),
+  },
+  receive: {
+    summary: "receive disks or files from a sender (direct mode)",
+    run: async (argv) => (await import("./commands/receive")).runReceiveCli(argv),
+  },
+};
+
+function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  return `ferry-agent <command> [options]\n\nCommands:\n${lines.join("\n")}\n\nRun ferry-agent <command> --help for a command's options.\n`;
+}
 
 async function main(argv: string[]): Promise<number> {
-  const [command] = argv;
-  if (!command || command === "--help" || command === "help") {
-    process.stdout.write(USAGE);
+  const [name, ...rest] = argv;
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    process.stdout.write(usage());
     return 0;
   }
-  process.stderr.write(`ferry-agent: unknown command "${command}". Run ferry-agent --help.\n`);
-  return 2;
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`ferry-agent: unknown command "${name}".\n\n${usage()}`);
+    return 2;
+  }
+  try {
+    return await command.run(rest);
+  } catch (error) {
+    if (isUserError(error)) {
+      process.stderr.write(`ferry-agent ${name}: ${error.message}\n`);
+      return error.exitCode;
+    }
+    process.stderr.write(
+      `ferry-agent ${name}: unexpected error (a bug; please report it with this output):\n${
+        error instanceof Error ? error.stack : String(error)
+      }\n`,
+    );
+    return 70;
+  }
 }
 
 process.exitCode = await main(process.argv.slice(2));
