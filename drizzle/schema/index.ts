@@ -1,0 +1,4 @@
+// The one barrel file: drizzle-kit and the drizzle client read the whole schema from here.
+export * from "./accounts";
+export * from "./audit-events";
+export * from "./sign-in-attempts";
