@@ -117,6 +117,7 @@ async function readSysfsDevice(host: Host, dir: string, kname: string, parent: s
     type = "rom";
   }
   const slaves = parent ? [] : ((await host.readDir(`${dir}/slaves`)) ?? []);
+  const start = parent ? await readNumber(host, `${dir}/start`) : null;
   return {
     kname,
     name,
@@ -124,8 +125,8 @@ async function readSysfsDevice(host: Host, dir: string, kname: string, parent: s
     type,
     majMin,
     sizeBytes: (sectors ?? 0) * SECTOR_BYTES,
-    startBytes: null,
-    partitionNumber: null,
+    startBytes: start === null ? null : start * SECTOR_BYTES,
+    partitionNumber: parent ? await readNumber(host, `${dir}/partition`) : null,
     parents: parent ? [parent] : slaves,
     fsType: null,
     uuid: null,
@@ -174,14 +175,16 @@ export async function readSysfsBlockDevices(host: Host): Promise<BlockDevice[]> 
   return devices;
 }
 
-/** Partition numbers and offsets are read from sysfs, which every kernel we support has. */
+/** lsblk has no partition number column before 2.39 (and old ones no START): sysfs has both. */
 async function addPartitionGeometry(host: Host, devices: BlockDevice[]): Promise<void> {
   for (const device of devices) {
     if (device.type !== "part") continue;
     const dir = `/sys/class/block/${device.kname}`;
-    device.partitionNumber = (await readNumber(host, `${dir}/partition`)) ?? numberFromName(device.kname);
-    const start = await readNumber(host, `${dir}/start`);
-    if (start !== null) device.startBytes = start * SECTOR_BYTES;
+    device.partitionNumber ??= (await readNumber(host, `${dir}/partition`)) ?? numberFromName(device.kname);
+    if (device.startBytes === null) {
+      const start = await readNumber(host, `${dir}/start`);
+      if (start !== null) device.startBytes = start * SECTOR_BYTES;
+    }
   }
 }
 
