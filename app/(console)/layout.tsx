@@ -1,0 +1,18 @@
+import { Header } from "@/components/layout/header";
+import { Sidebar } from "@/components/layout/sidebar";
+import { requireActor } from "@/server/page-access";
+
+export const dynamic = "force-dynamic";
+
+export default async function ConsoleLayout({ children }: { children: React.ReactNode }) {
+  const actor = await requireActor();
+  return (
+    <div className="flex min-h-full">
+      <Sidebar />
+      <div className="flex min-w-0 flex-1 flex-col">
+        <Header userName={actor.name} email={actor.email} accountName={actor.accountName} />
+        <main className="flex-1 px-6 py-6">{children}</main>
+      </div>
+    </div>
+  );
+}
