@@ -4,7 +4,7 @@ import fs from "node:fs";
 import path from "node:path";
 
 const SOURCE_DIRS = ["app", "components", "server", "drizzle"];
-const SOURCE_FILES = ["package.json", "next.config.js", "postcss.config.mjs", "tsconfig.json"];
+const SOURCE_FILES = ["package.json", "next.config.js", "postcss.config.mjs", "tsconfig.json", "instrumentation.ts"];
 
 function newestMtime(entry) {
   if (!fs.existsSync(entry)) return 0;
