@@ -1,5 +1,142 @@
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
 import { UserError } from "../errors";
+import { parseHostPort } from "../transfer/host-port";
+import { formatBytes, parseRate } from "../transfer/parse-rate";
+import { formatProgress } from "../transfer/progress-line";
+import { sendDisks, TransferError, type DiskSendResult, type SendProgress } from "../transfer/sender";
 
-export async function runSendCli(_argv: string[]): Promise<number> {
-  throw new UserError("send is not implemented yet", 2);
+const USAGE = `ferry-agent send --to HOST:PORT --token TOKEN --block PATH [--block PATH ...] [options]
+
+Sends block devices or disk image files to a "ferry-agent receive" (direct mode, no console).
+Only valid data travels: partition tables and gaps, the allocated blocks of ext2/3/4 and vfat,
+the header of swap, and non-zero chunks of anything else. Exits 0 only when the copy is verified.
+
+  --to HOST:PORT      the receiver
+  --token TOKEN       shared secret, the same as the receiver's (long and random)
+  --block PATH        a block device or image file; repeat for several disks
+  --as NAME           name of the disk on the receiver (default: the file name); repeat in --block order
+  --sync              send only chunks that changed since the last successful send to this receiver
+  --limit RATE        at most RATE bytes per second, e.g. 50M (MiB/s), 400Mbit, 1G
+  --compress          deflate chunks that shrink (skipped where data does not compress)
+  --state DIR         where chunk tables of past sends are kept (default ~/.ferry-agent/sync)
+  --progress MODE     tty (default on a terminal), lines (one line every 0.1 s), or none
+`;
+
+export interface SendCommandOptions {
+  to: string;
+  token: string;
+  blocks: string[];
+  names: string[];
+  isSync: boolean;
+  limit?: string;
+  compress: boolean;
+  stateDir?: string;
+  progress?: "tty" | "lines" | "none";
+}
+
+export function parseSendArgs(argv: string[]): SendCommandOptions | "help" {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: {
+        to: { type: "string" },
+        token: { type: "string" },
+        block: { type: "string", multiple: true },
+        as: { type: "string", multiple: true },
+        sync: { type: "boolean", default: false },
+        limit: { type: "string" },
+        compress: { type: "boolean", default: false },
+        state: { type: "string" },
+        progress: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+    });
+  } catch (error) {
+    throw new UserError(`${(error as Error).message}\n\n${USAGE}`, 2);
+  }
+  const v = parsed.values;
+  if (v.help) return "help";
+  if (!v.to) throw new UserError("--to HOST:PORT is required", 2);
+  if (!v.token) throw new UserError("--token is required", 2);
+  if (!v.block?.length) throw new UserError("at least one --block PATH is required", 2);
+  if ((v.as?.length ?? 0) > v.block.length) throw new UserError("more --as names than --block paths", 2);
+  if (v.progress && !["tty", "lines", "none"].includes(v.progress)) throw new UserError("--progress must be tty, lines or none", 2);
+  return {
+    to: v.to,
+    token: v.token,
+    blocks: v.block,
+    names: v.as ?? [],
+    isSync: v.sync ?? false,
+    limit: v.limit,
+    compress: v.compress ?? false,
+    stateDir: v.state,
+    progress: v.progress as SendCommandOptions["progress"],
+  };
+}
+
+export async function runSend(options: SendCommandOptions, io = { stdout: process.stdout, stderr: process.stderr }): Promise<DiskSendResult[]> {
+  const target = parseHostPort(options.to, "127.0.0.1");
+  if (!target) throw new UserError(`--to must be HOST:PORT, got "${options.to}"`, 2);
+  let limitBytesPerSecond: number | undefined;
+  if (options.limit !== undefined) {
+    const rate = parseRate(options.limit);
+    if (rate === null) throw new UserError(`--limit must be a rate such as 50M or 400Mbit, got "${options.limit}"`, 2);
+    limitBytesPerSecond = rate;
+  }
+  const disks = options.blocks.map((p, i) => ({ path: p, name: options.names[i] ?? path.basename(p) }));
+  const names = new Set(disks.map((d) => d.name));
+  if (names.size !== disks.length) throw new UserError("two disks would have the same name on the receiver: use --as", 2);
+  for (const d of disks) {
+    if (!/^[A-Za-z0-9._-]{1,128}$/.test(d.name) || d.name === "." || d.name === "..") {
+      throw new UserError(`disk name "${d.name}" may only hold letters, digits, ".", "_" and "-": use --as`, 2);
+    }
+  }
+  const mode = options.progress ?? (io.stderr.isTTY ? "tty" : "none");
+  const onProgress = (p: SendProgress) => {
+    if (mode === "tty") io.stderr.write(`\r\x1b[K${formatProgress(p)}${p.isFinal ? "\n" : ""}`);
+    else if (mode === "lines") io.stderr.write(`progress ${p.name} done=${p.doneBytes} total=${p.totalBytes} sent=${p.sentBytes}\n`);
+  };
+  let results: DiskSendResult[];
+  try {
+    results = await sendDisks({
+      host: target.host,
+      port: target.port,
+      credentials: { kind: "token", token: options.token },
+      disks,
+      isSync: options.isSync,
+      limitBytesPerSecond,
+      compress: options.compress,
+      stateDir: options.stateDir ?? path.join(os.homedir(), ".ferry-agent", "sync"),
+      onProgress,
+      log: (l) => io.stderr.write(`${l}\n`),
+    });
+  } catch (error) {
+    if (error instanceof TransferError) throw new UserError(error.message, 1);
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") throw new UserError(`no such file or device: ${(error as NodeJS.ErrnoException).path}`, 1);
+    throw error;
+  }
+  for (const r of results) {
+    const valid = r.layout.dataBytes + r.layout.scanBytes;
+    io.stdout.write(
+      `${r.name}: verified ${r.verifiedChunks} of ${r.chunks} chunks; ${r.layout.table === "none" ? "no partition table" : r.layout.table.toUpperCase()}, ` +
+        r.layout.regions.map((g) => `${g.content} ${formatBytes(g.validBytes)}`).join(", ") +
+        `; sent ${r.rawSentBytes} bytes (${formatBytes(r.wireBytes)} on the wire) of ${formatBytes(valid)} valid in ${(r.elapsedMs / 1000).toFixed(1)} s` +
+        `${r.skippedChunks ? `; ${r.skippedChunks} chunks already on the target` : ""}${r.resentChunks ? `; ${r.resentChunks} re-sent` : ""}\n`,
+    );
+  }
+  return results;
+}
+
+export async function runSendCli(argv: string[]): Promise<number> {
+  const options = parseSendArgs(argv);
+  if (options === "help") {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  await runSend(options);
+  return 0;
 }

@@ -1,0 +1,148 @@
+/**
+ * The wire format inside the TLS stream: a fixed 32-byte header, then `wireLength` payload bytes.
+ *
+ *   0 u8  type          4 u32 wireLength (payload bytes that follow)
+ *   1 u8  flags         8 u64 offset     (DATA/ZERO: start of the chunk's grid cell)
+ *   2 u16 disk         16 u32 rawLength  (payload bytes after decompression)
+ *                      20 u32 checksum   (CRC-32 of the raw payload)
+ *                      24 u64 seq        (DATA/ZERO: chunk index)
+ *
+ * CRC-32 (zlib's, SIMD) is cheap enough for every frame; TLS already authenticates the bytes on
+ * the wire, so the checksum guards the path between reading the source and writing the target.
+ */
+import zlib from "node:zlib";
+
+export const FRAME_HEADER_BYTES = 32;
+/** Larger than any chunk plus its extent list; a length above it means a broken or hostile peer. */
+export const MAX_FRAME_PAYLOAD = 64 * 1024 * 1024;
+
+export const FrameType = {
+  hello: 1,
+  ready: 2,
+  data: 3,
+  zero: 4,
+  end: 5,
+  hashes: 6,
+  nack: 7,
+  ack: 8,
+  verified: 9,
+  done: 10,
+  error: 11,
+  bye: 12,
+} as const;
+export type FrameTypeCode = (typeof FrameType)[keyof typeof FrameType];
+
+export const FrameFlag = { deflated: 1 } as const;
+
+export interface FrameHeader {
+  type: number;
+  flags: number;
+  disk: number;
+  wireLength: number;
+  offset: number;
+  rawLength: number;
+  checksum: number;
+  seq: number;
+}
+
+export interface Frame extends FrameHeader {
+  payload: Buffer;
+}
+
+export function crc32(parts: readonly Buffer[]): number {
+  let crc = 0;
+  for (const p of parts) crc = zlib.crc32(p, crc);
+  return crc;
+}
+
+export function encodeHeader(h: Omit<FrameHeader, "wireLength"> & { wireLength: number }): Buffer {
+  const b = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
+  b.writeUInt8(h.type, 0);
+  b.writeUInt8(h.flags, 1);
+  b.writeUInt16LE(h.disk, 2);
+  b.writeUInt32LE(h.wireLength, 4);
+  b.writeBigUInt64LE(BigInt(h.offset), 8);
+  b.writeUInt32LE(h.rawLength, 16);
+  b.writeUInt32LE(h.checksum >>> 0, 20);
+  b.writeBigUInt64LE(BigInt(h.seq), 24);
+  return b;
+}
+
+export function decodeHeader(b: Buffer): FrameHeader {
+  return {
+    type: b.readUInt8(0),
+    flags: b.readUInt8(1),
+    disk: b.readUInt16LE(2),
+    wireLength: b.readUInt32LE(4),
+    offset: Number(b.readBigUInt64LE(8)),
+    rawLength: b.readUInt32LE(16),
+    checksum: b.readUInt32LE(20),
+    seq: Number(b.readBigUInt64LE(24)),
+  };
+}
+
+/** Builds a control frame whose payload is JSON, optionally followed by a binary blob. */
+export function controlFrame(type: number, body: unknown, blob?: Buffer): Buffer[] {
+  const json = Buffer.from(JSON.stringify(body ?? null));
+  const len = Buffer.allocUnsafe(4);
+  len.writeUInt32LE(json.length, 0);
+  const parts = blob ? [len, json, blob] : [len, json];
+  const wireLength = parts.reduce((n, p) => n + p.length, 0);
+  const header = encodeHeader({ type, flags: 0, disk: 0, wireLength, offset: 0, rawLength: wireLength, checksum: crc32(parts), seq: 0 });
+  return [header, ...parts];
+}
+
+export function parseControlPayload(payload: Buffer): { body: unknown; blob: Buffer } {
+  if (payload.length < 4) throw new Error("control frame truncated");
+  const n = payload.readUInt32LE(0);
+  if (4 + n > payload.length) throw new Error("control frame truncated");
+  return { body: JSON.parse(payload.toString("utf8", 4, 4 + n)), blob: payload.subarray(4 + n) };
+}
+
+/** Splits a byte stream into frames; keeps a list of pieces so big payloads are copied once. */
+export class FrameDecoder {
+  private pieces: Buffer[] = [];
+  private buffered = 0;
+  private header: FrameHeader | null = null;
+
+  push(data: Buffer): Frame[] {
+    this.pieces.push(data);
+    this.buffered += data.length;
+    const frames: Frame[] = [];
+    for (;;) {
+      if (!this.header) {
+        if (this.buffered < FRAME_HEADER_BYTES) break;
+        this.header = decodeHeader(this.take(FRAME_HEADER_BYTES));
+        if (this.header.wireLength > MAX_FRAME_PAYLOAD || this.header.rawLength > MAX_FRAME_PAYLOAD) {
+          throw new Error(`frame of ${this.header.wireLength} bytes exceeds the protocol limit`);
+        }
+      }
+      if (this.buffered < this.header.wireLength) break;
+      frames.push({ ...this.header, payload: this.take(this.header.wireLength) });
+      this.header = null;
+    }
+    return frames;
+  }
+
+  private take(n: number): Buffer {
+    this.buffered -= n;
+    const first = this.pieces[0];
+    if (first && first.length >= n) {
+      const out = first.subarray(0, n);
+      if (first.length === n) this.pieces.shift();
+      else this.pieces[0] = first.subarray(n);
+      return out;
+    }
+    const out = Buffer.allocUnsafe(n);
+    let filled = 0;
+    while (filled < n) {
+      const p = this.pieces[0]!;
+      const k = Math.min(p.length, n - filled);
+      p.copy(out, filled, 0, k);
+      filled += k;
+      if (k === p.length) this.pieces.shift();
+      else this.pieces[0] = p.subarray(k);
+    }
+    return out;
+  }
+}

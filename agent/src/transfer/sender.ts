@@ -1,0 +1,393 @@
+import crypto from "node:crypto";
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import tls from "node:tls";
+import { AdaptiveCompressor } from "./adaptive-compressor";
+import { decodeHashTable, encodeHashTable, hashChunk, tableDigest } from "./chunk-hash";
+import { DEFAULT_CHUNK_BYTES, encodeExtents, planChunks, type Chunk } from "./chunk-plan";
+import { readChunks, readOneChunk } from "./chunk-reader";
+import { statTarget } from "./device-size";
+import { FrameChannel } from "./frame-channel";
+import { FrameFlag, FrameType, controlFrame, crc32, encodeHeader, parseControlPayload, FRAME_HEADER_BYTES, type Frame } from "./frames";
+import { detectValidLayout, type ValidLayout } from "./layout/valid-ranges";
+import { ackSchema, errorSchema, nackSchema, PROTOCOL_VERSION, readySchema, type Hello } from "./protocol-messages";
+import { clientTlsOptions, type TransferCredentials } from "./tls-credentials";
+import { TokenBucket } from "./token-bucket";
+
+const MAX_VERIFY_ROUNDS = 5;
+
+/** A failure the user has to act on (wrong token, receiver refused, full target). */
+export class TransferError extends Error {}
+
+export interface SendDiskSpec {
+  path: string;
+  name: string;
+}
+
+export interface SendProgress {
+  name: string;
+  /** Bytes the layout says must be looked at (data plus scanned ranges). */
+  totalBytes: number;
+  /** Bytes read and hashed so far (sent or found unchanged). */
+  doneBytes: number;
+  /** Payload bytes put on the link so far for this disk. */
+  sentBytes: number;
+  elapsedMs: number;
+  isFinal: boolean;
+}
+
+export interface SendOptions {
+  host: string;
+  port: number;
+  credentials: TransferCredentials;
+  disks: SendDiskSpec[];
+  isSync: boolean;
+  limitBytesPerSecond?: number;
+  compress?: boolean;
+  /** Where the chunk tables of successful sends are kept (per source and target). */
+  stateDir: string;
+  chunkBytes?: number;
+  onProgress?: (p: SendProgress) => void;
+  log?: (line: string) => void;
+  /** Test hook: damage the frame of this chunk after its checksum was computed. */
+  corruptChunk?: (index: number) => boolean;
+}
+
+export interface DiskSendResult {
+  name: string;
+  size: number;
+  layout: Pick<ValidLayout, "table" | "regions" | "dataBytes" | "scanBytes">;
+  chunks: number;
+  verifiedChunks: number;
+  digest: string;
+  isResume: boolean;
+  /** Chunks the receiver already had (resume or --sync). */
+  skippedChunks: number;
+  zeroChunks: number;
+  /** Chunks sent again after a NACK or a verification mismatch. */
+  resentChunks: number;
+  /** Raw chunk bytes (extent lists and data) sent, before compression. */
+  rawSentBytes: number;
+  /** Bytes of frames put on the link (headers, compressed payloads), before TLS. */
+  wireBytes: number;
+  /** Chunks that differ from this sender's table of the last successful send, when it had one. */
+  changedSinceLastPass: number | null;
+  elapsedMs: number;
+}
+
+function describeConnectError(error: Error, host: string, port: number): TransferError {
+  const msg = error.message;
+  if (/alert|handshake|illegal parameter|decrypt|bad record mac|ECONNRESET|socket disconnected/i.test(msg)) {
+    return new TransferError(
+      `the receiver at ${host}:${port} refused the TLS handshake: the token does not match (or it is not a ferry receiver)`,
+    );
+  }
+  return new TransferError(`cannot connect to ${host}:${port}: ${msg}`);
+}
+
+async function connect(options: SendOptions): Promise<FrameChannel> {
+  const socket = tls.connect({ host: options.host, port: options.port, ...clientTlsOptions(options.credentials) });
+  await new Promise<void>((resolve, reject) => {
+    socket.once("secureConnect", () => resolve());
+    socket.once("error", (e) => reject(describeConnectError(e, options.host, options.port)));
+    socket.once("close", () => reject(describeConnectError(new Error("socket disconnected"), options.host, options.port)));
+  });
+  socket.setNoDelay(true);
+  const channel = new FrameChannel(socket);
+  // A wrong PSK can surface only as the first read fails; make sure the link is really up
+  // before reading any disk by waiting for the session to settle.
+  return channel;
+}
+
+/** Routes the receiver's frames: ACKs and NACKs as they come, replies to whoever waits for them. */
+class Inbox {
+  fatal: Error | null = null;
+  durableBytes = 0;
+  readonly resend = new Set<number>();
+  private readonly replies: Frame[] = [];
+  private replyWaiter: { resolve: (f: Frame) => void; reject: (e: Error) => void } | null = null;
+  private ackWaiters: (() => void)[] = [];
+
+  constructor(channel: FrameChannel) {
+    void (async () => {
+      for (;;) {
+        let f: Frame;
+        try {
+          f = await channel.next();
+        } catch (error) {
+          this.fail(new TransferError(`connection to the receiver lost: ${(error as Error).message}`));
+          return;
+        }
+        try {
+          this.route(f);
+        } catch (error) {
+          this.fail(error as Error);
+          return;
+        }
+      }
+    })();
+  }
+
+  private route(f: Frame): void {
+    switch (f.type) {
+      case FrameType.ack: {
+        const a = ackSchema.parse(parseControlPayload(f.payload).body);
+        this.durableBytes = Math.max(this.durableBytes, a.durableBytes);
+        this.wakeAck();
+        return;
+      }
+      case FrameType.nack:
+        this.resend.add(nackSchema.parse(parseControlPayload(f.payload).body).index);
+        return;
+      case FrameType.error:
+        this.fail(new TransferError(`receiver: ${errorSchema.parse(parseControlPayload(f.payload).body).message}`));
+        return;
+      default:
+        if (this.replyWaiter) {
+          const w = this.replyWaiter;
+          this.replyWaiter = null;
+          w.resolve(f);
+        } else this.replies.push(f);
+    }
+  }
+
+  private wakeAck(): void {
+    const ws = this.ackWaiters;
+    this.ackWaiters = [];
+    for (const w of ws) w();
+  }
+
+  private fail(error: Error): void {
+    this.fatal ??= error;
+    if (this.replyWaiter) {
+      const w = this.replyWaiter;
+      this.replyWaiter = null;
+      w.reject(this.fatal);
+    }
+    this.wakeAck();
+  }
+
+  async expect(type: number): Promise<Frame> {
+    const f = this.replies.shift() ?? (this.fatal ? null : await new Promise<Frame>((resolve, reject) => (this.replyWaiter = { resolve, reject })));
+    if (!f) throw this.fatal!;
+    if (f.type !== type) throw new Error(`expected frame type ${type}, got ${f.type}`);
+    return f;
+  }
+
+  waitAck(): Promise<void> {
+    if (this.fatal) return Promise.reject(this.fatal);
+    return new Promise((resolve, reject) => this.ackWaiters.push(() => (this.fatal ? reject(this.fatal) : resolve())));
+  }
+
+  resetDisk(): void {
+    this.durableBytes = 0;
+    this.resend.clear();
+  }
+}
+
+function sourceIdOf(realPath: string, size: number): string {
+  return crypto.createHash("sha256").update(`${os.hostname()}\0${realPath}\0${size}`).digest("hex").slice(0, 32);
+}
+
+function syncTablePath(stateDir: string, realPath: string, options: SendOptions, name: string): string {
+  const key = crypto.createHash("sha256").update(`${realPath}\0${options.host}:${options.port}\0${name}`).digest("hex").slice(0, 24);
+  return path.join(stateDir, `${name}-${key}`);
+}
+
+async function sendDisk(channel: FrameChannel, inbox: Inbox, spec: SendDiskSpec, options: SendOptions, limiter: TokenBucket | null): Promise<DiskSendResult> {
+  const started = performance.now();
+  const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+  const realPath = await fs.realpath(spec.path);
+  const info = await statTarget(realPath);
+  if (info.size === null) throw new TransferError(`cannot tell the size of ${spec.path}: not a file or block device`);
+  const size = info.size;
+  const handle = await fs.open(realPath, "r");
+  try {
+    const layout = await detectValidLayout(handle, size);
+    const chunks = planChunks(layout.ranges, chunkBytes);
+    const byIndex = new Map(chunks.map((c) => [c.index, c]));
+    const hello: Hello = {
+      protocol: PROTOCOL_VERSION,
+      name: spec.name,
+      size,
+      chunkBytes,
+      chunkCount: chunks.length,
+      sourceId: sourceIdOf(realPath, size),
+      isSync: options.isSync,
+    };
+    inbox.resetDisk();
+    await channel.send(controlFrame(FrameType.hello, hello));
+    const readyFrame = await inbox.expect(FrameType.ready);
+    const readyPayload = parseControlPayload(readyFrame.payload);
+    const ready = readySchema.parse(readyPayload.body);
+    const known = decodeHashTable(readyPayload.blob);
+    const window = 2 * ready.checkpointBytes;
+
+    const tablePath = syncTablePath(options.stateDir, realPath, options, spec.name);
+    const previous = await fs.readFile(`${tablePath}.hashes`).then(decodeHashTable, () => null);
+
+    const fresh = new Map<number, Buffer>();
+    const zeros = Buffer.alloc(chunkBytes);
+    const compressor = options.compress ? new AdaptiveCompressor() : null;
+    const totalBytes = layout.dataBytes + layout.scanBytes;
+    let doneBytes = 0;
+    let streamBytes = 0;
+    let rawSentBytes = 0;
+    let skippedChunks = 0;
+    let zeroChunks = 0;
+    let resentChunks = 0;
+    const wireStart = channel.bytesWritten;
+    let lastProgress = 0;
+    const progress = (isFinal: boolean) => {
+      const now = performance.now();
+      if (!isFinal && now - lastProgress < 100) return;
+      lastProgress = now;
+      options.onProgress?.({ name: spec.name, totalBytes, doneBytes, sentBytes: channel.bytesWritten - wireStart, elapsedMs: now - started, isFinal });
+    };
+
+    const sendChunk = async (chunk: Chunk, extents: Buffer, data: Buffer | null): Promise<void> => {
+      if (inbox.fatal) throw inbox.fatal;
+      const parts = data ? [extents, data] : [extents];
+      const rawLength = extents.length + (data?.length ?? 0);
+      const checksum = crc32(parts);
+      let wire: Buffer[] = parts;
+      let flags = 0;
+      const deflated = data && compressor ? compressor.compress(parts, rawLength) : null;
+      if (deflated) {
+        wire = [deflated];
+        flags |= FrameFlag.deflated;
+      }
+      if (options.corruptChunk?.(chunk.index)) {
+        const victim = Buffer.from(wire[wire.length - 1]!);
+        victim[victim.length >> 1]! ^= 0x40;
+        wire = [...wire.slice(0, -1), victim];
+      }
+      const wireLength = wire.reduce((n, p) => n + p.length, 0);
+      // Bounded window: never run further ahead of the last durable checkpoint than this, so a
+      // crash costs at most a window of re-sending and memory stays bounded.
+      while (streamBytes - inbox.durableBytes > window) await inbox.waitAck();
+      if (limiter) await limiter.take(wireLength + FRAME_HEADER_BYTES);
+      const header = encodeHeader({
+        type: data ? FrameType.data : FrameType.zero,
+        flags,
+        disk: 0,
+        wireLength,
+        offset: chunk.cellStart,
+        rawLength,
+        checksum,
+        seq: chunk.index,
+      });
+      if (!channel.write([header, ...wire])) await channel.drain();
+      streamBytes += rawLength;
+      rawSentBytes += rawLength;
+      if (!data) zeroChunks++;
+    };
+
+    const classify = (chunk: Chunk, data: Buffer) => {
+      const extents = encodeExtents(chunk);
+      const isZero = chunk.isScan && data.equals(zeros.subarray(0, data.length));
+      const hash = hashChunk(extents, isZero ? null : data);
+      fresh.set(chunk.index, hash);
+      return { extents, payload: isZero ? null : data, hash };
+    };
+
+    const resendChunk = async (index: number) => {
+      const chunk = byIndex.get(index);
+      if (!chunk) return;
+      const { data } = await readOneChunk(handle, chunk);
+      const c = classify(chunk, data);
+      resentChunks++;
+      await sendChunk(chunk, c.extents, c.payload);
+    };
+    const drainResends = async () => {
+      for (const index of [...inbox.resend]) {
+        inbox.resend.delete(index);
+        await resendChunk(index);
+      }
+    };
+
+    for await (const { chunk, data } of readChunks(handle, chunks)) {
+      if (inbox.resend.size > 0) await drainResends();
+      const c = classify(chunk, data);
+      doneBytes += chunk.bytes;
+      if (known.get(chunk.index)?.equals(c.hash)) {
+        skippedChunks++;
+      } else {
+        await sendChunk(chunk, c.extents, c.payload);
+      }
+      progress(false);
+    }
+
+    const planned = Buffer.allocUnsafe(chunks.length * 4);
+    chunks.forEach((c, i) => planned.writeUInt32LE(c.index, i * 4));
+    for (let round = 0; ; round++) {
+      await drainResends();
+      await channel.send(controlFrame(FrameType.end, { round }, planned));
+      const hashesFrame = await inbox.expect(FrameType.hashes);
+      const theirs = decodeHashTable(parseControlPayload(hashesFrame.payload).blob);
+      // Every NACKed chunk also shows up as a mismatch here; send each once.
+      inbox.resend.clear();
+      const mismatched = chunks.filter((c) => !theirs.get(c.index)?.equals(fresh.get(c.index)!));
+      if (mismatched.length === 0) break;
+      if (round + 1 >= MAX_VERIFY_ROUNDS) {
+        throw new TransferError(`${spec.name}: ${mismatched.length} chunks still differ after ${MAX_VERIFY_ROUNDS} rounds of re-sending`);
+      }
+      options.log?.(`${spec.name}: ${mismatched.length} chunks differ on the target, re-sending them`);
+      for (const c of mismatched) await resendChunk(c.index);
+    }
+    const digest = tableDigest(fresh);
+    await channel.send(controlFrame(FrameType.verified, { chunks: chunks.length, digest }));
+    await inbox.expect(FrameType.done);
+    progress(true);
+
+    let changedSinceLastPass: number | null = null;
+    if (previous) {
+      changedSinceLastPass = 0;
+      for (const [index, hash] of fresh) if (!previous.get(index)?.equals(hash)) changedSinceLastPass++;
+    }
+    await fs.mkdir(options.stateDir, { recursive: true });
+    await fs.writeFile(`${tablePath}.hashes.tmp`, encodeHashTable(fresh));
+    await fs.rename(`${tablePath}.hashes.tmp`, `${tablePath}.hashes`);
+    await fs.writeFile(
+      `${tablePath}.json`,
+      JSON.stringify({ source: realPath, target: `${options.host}:${options.port}`, name: spec.name, chunks: chunks.length, digest, at: new Date().toISOString() }, null, 2),
+    );
+
+    return {
+      name: spec.name,
+      size,
+      layout: { table: layout.table, regions: layout.regions, dataBytes: layout.dataBytes, scanBytes: layout.scanBytes },
+      chunks: chunks.length,
+      verifiedChunks: chunks.length,
+      digest,
+      isResume: ready.isResume,
+      skippedChunks,
+      zeroChunks,
+      resentChunks,
+      rawSentBytes,
+      wireBytes: channel.bytesWritten - wireStart,
+      changedSinceLastPass,
+      elapsedMs: performance.now() - started,
+    };
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Sends each disk in turn over one TLS connection; resolves only when every disk is verified. */
+export async function sendDisks(options: SendOptions): Promise<DiskSendResult[]> {
+  const channel = await connect(options);
+  const inbox = new Inbox(channel);
+  const limiter = options.limitBytesPerSecond ? new TokenBucket(options.limitBytesPerSecond) : null;
+  const results: DiskSendResult[] = [];
+  try {
+    for (const spec of options.disks) results.push(await sendDisk(channel, inbox, spec, options, limiter));
+    await channel.send(controlFrame(FrameType.bye, {}));
+    await channel.end();
+  } catch (error) {
+    channel.socket.destroy();
+    throw inbox.fatal && !(error instanceof TransferError) ? inbox.fatal : error;
+  }
+  return results;
+}
