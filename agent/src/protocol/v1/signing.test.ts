@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
@@ -300,5 +301,14 @@ describe("signRequest and verifySignature", () => {
   it("refuses to sign with a malformed nonce or access key", () => {
     expect(() => signRequest({ ...baseRequest, ak: AK, sk: SK, nonce: "xyz" })).toThrow(/nonce/);
     expect(() => signRequest({ ...baseRequest, ak: "A K", sk: SK })).toThrow(/ak/);
+  });
+});
+
+describe("module boundaries", () => {
+  it("imports only Node built-ins, since both the agent and the server load it", () => {
+    const source = readFileSync(new URL("./signing.ts", import.meta.url), "utf8");
+    const imports = [...source.matchAll(/^import .* from "([^"]+)";$/gm)].map((match) => match[1]);
+    expect(imports.length).toBeGreaterThan(0);
+    expect(imports.every((name) => name?.startsWith("node:"))).toBe(true);
   });
 });
