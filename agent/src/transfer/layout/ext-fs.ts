@@ -144,6 +144,8 @@ export async function readExtUsage(readAt: ReadAt, base: number, length: number)
   flushRun(blockCount);
   // The boot sector and the primary superblock sit before group 0 on 1 KiB-block filesystems.
   ranges.unshift({ start: base, end: base + Math.min(2048, blockSize * (firstDataBlock + 1)), mode: "data" });
+  // Block 0 of a 1 KiB-block filesystem lies outside every group yet counts as used.
+  usedBlocks += firstDataBlock;
 
   return {
     ranges,
