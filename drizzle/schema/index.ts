@@ -1,4 +1,5 @@
 // The one barrel file: drizzle-kit and the drizzle client read the whole schema from here.
 export * from "./accounts";
 export * from "./audit-events";
+export * from "./iam";
 export * from "./sign-in-attempts";

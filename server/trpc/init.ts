@@ -2,17 +2,25 @@ import "server-only";
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { ZodError } from "zod";
+import type { Action } from "../authz/actions";
 import type { Db } from "../db";
 import { isDomainError } from "../errors";
 import type { Actor, RequestMeta } from "../services/auth/actor";
 
 export type TrpcContext = {
   db: Db;
-  actor: (Actor & { accountName: string }) | null;
+  actor: (Actor & { accountName: string; mustChangePassword?: boolean }) | null;
   meta: RequestMeta;
 };
 
-const t = initTRPC.context<TrpcContext>().create({
+/**
+ * Every procedure declares what it does: a catalogue action (checked by its service verb), or why
+ * it needs none (public setup, or self-service on the caller's own session and password).
+ * A test walks the router and fails on any procedure without one.
+ */
+export type ProcedureMeta = { action: Action } | { access: "public" | "self" };
+
+const t = initTRPC.context<TrpcContext>().meta<ProcedureMeta>().create({
   transformer: superjson,
   errorFormatter({ shape, error }) {
     const zodError = error.cause instanceof ZodError ? error.cause : null;
@@ -58,5 +66,5 @@ export const publicProcedure = t.procedure.use(mapErrors);
 /** Authenticates only; each service verb checks the permission itself. */
 export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
   if (!ctx.actor) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in first." });
-  return next({ ctx: { ...ctx, actor: ctx.actor } });
+  return next({ ctx: { db: ctx.db, meta: ctx.meta, actor: ctx.actor } });
 });

@@ -1,8 +1,12 @@
 import { createCallerFactory, createRouter } from "./init";
+import { auditRouter } from "./routers/audit";
+import { iamRouter } from "./routers/iam";
 import { sessionRouter } from "./routers/session";
 import { setupRouter } from "./routers/setup";
 
 export const appRouter = createRouter({
+  audit: auditRouter,
+  iam: iamRouter,
   session: sessionRouter,
   setup: setupRouter,
 });

@@ -1,4 +1,4 @@
-/** Who is calling: a signed-in console user now; an agent's access key later. */
+/** Who is calling: a signed-in console user, or an agent signing with one of a user's access keys. */
 export type Actor = {
   type: "user";
   userId: string;
@@ -6,8 +6,9 @@ export type Actor = {
   email: string;
   name: string;
   isAccountOwner: boolean;
+  /** Set when the call was signed with an access key (an agent) instead of a console session. */
   accessKeyId?: string;
 };
 
-/** Where the call came from, for the audit trail and throttling. */
-export type RequestMeta = { ip: string };
+/** Where the call came from, for the audit trail, throttling and policy conditions. */
+export type RequestMeta = { ip: string; isSecure?: boolean };

@@ -7,7 +7,7 @@ import type { Actor } from "./actor";
  * Re-reads the session's user on every request, so a disabled or deleted user loses access
  * at once even though the session token is still valid.
  */
-export async function loadActor(db: Db, userId: string): Promise<(Actor & { accountName: string }) | null> {
+export async function loadActor(db: Db, userId: string): Promise<(Actor & { accountName: string; mustChangePassword: boolean }) | null> {
   const [row] = await db
     .select({ user: users, accountName: accounts.name })
     .from(users)
@@ -23,5 +23,6 @@ export async function loadActor(db: Db, userId: string): Promise<(Actor & { acco
     name: row.user.name,
     isAccountOwner: row.user.isAccountOwner,
     accountName: row.accountName,
+    mustChangePassword: row.user.mustChangePassword,
   };
 }

@@ -1,10 +1,11 @@
 import { sql } from "drizzle-orm";
-import { accounts, users } from "@/drizzle/schema";
+import { users } from "@/drizzle/schema";
 import type { Db } from "../../db";
 import { conflict } from "../../errors";
 import { recordAudit } from "../audit/record";
 import type { RequestMeta } from "../auth/actor";
 import { hashPassword } from "../auth/passwords";
+import { provisionAccount } from "./provision-account";
 import { createFirstAccountSchema, type CreateFirstAccountInput } from "./schemas";
 
 // Serialises concurrent first-run setups (two tabs, two instances): only one may win.
@@ -21,21 +22,17 @@ export async function createFirstAccount(db: Db, input: CreateFirstAccountInput,
     await tx.execute(sql`select pg_advisory_xact_lock(${SETUP_LOCK_ID})`);
     const [existing] = await tx.select({ id: users.id }).from(users).limit(1);
     if (existing) throw conflict("Ferry is already set up. Sign in instead.");
-    const [account] = await tx.insert(accounts).values({ name: data.accountName }).returning();
-    const [user] = await tx
-      .insert(users)
-      .values({ accountId: account!.id, email: data.email, name: data.name, passwordHash, isAccountOwner: true })
-      .returning({ id: users.id, email: users.email, name: users.name });
+    const { account, user } = await provisionAccount(tx, { accountName: data.accountName, email: data.email, name: data.name, passwordHash });
     await recordAudit(tx, {
-      accountId: account!.id,
-      actor: { type: "user", userId: user!.id, accountId: account!.id, email: user!.email, name: user!.name, isAccountOwner: true },
+      accountId: account.id,
+      actor: { type: "user", userId: user.id, accountId: account.id, email: user.email, name: user.name, isAccountOwner: true },
       meta,
       operation: "setup:createFirstAccount",
       resourceType: "account",
-      resourceId: account!.id,
-      resourceName: account!.name,
+      resourceId: account.id,
+      resourceName: account.name,
       result: "success",
     });
-    return { accountId: account!.id, userId: user!.id, email: user!.email };
+    return { accountId: account.id, userId: user.id, email: user.email };
   });
 }

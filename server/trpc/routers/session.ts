@@ -1,7 +1,11 @@
+import { changeOwnPassword } from "../../services/iam/users";
+import { changePasswordSchema } from "../../services/iam/schemas";
+import { listMyAllowedActions } from "../../services/auth/permissions";
 import { authedProcedure, createRouter } from "../init";
 
+/** Self-service on the caller's own session: no policy is needed to know yourself or change your password. */
 export const sessionRouter = createRouter({
-  me: authedProcedure.query(({ ctx }) => ({
+  me: authedProcedure.meta({ access: "self" }).query(({ ctx }) => ({
     userId: ctx.actor.userId,
     email: ctx.actor.email,
     name: ctx.actor.name,
@@ -9,4 +13,6 @@ export const sessionRouter = createRouter({
     accountName: ctx.actor.accountName,
     isAccountOwner: ctx.actor.isAccountOwner,
   })),
+  allowedActions: authedProcedure.meta({ access: "self" }).query(({ ctx }) => listMyAllowedActions(ctx)),
+  changePassword: authedProcedure.meta({ access: "self" }).input(changePasswordSchema).mutation(({ ctx, input }) => changeOwnPassword(ctx, input)),
 });
