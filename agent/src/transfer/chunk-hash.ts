@@ -1,8 +1,10 @@
 import crypto from "node:crypto";
 
 export const HASH_BYTES = 32;
-const DATA_TAG = Buffer.from([1]);
-const ZERO_TAG = Buffer.from([0]);
+export const DATA_TAG_BYTE = 1;
+export const ZERO_TAG_BYTE = 0;
+const DATA_TAG = Buffer.from([DATA_TAG_BYTE]);
+const ZERO_TAG = Buffer.from([ZERO_TAG_BYTE]);
 
 /**
  * SHA-256 of what a chunk means on the target: its extent list and its bytes. An all-zero chunk

@@ -1,5 +1,6 @@
 import type { FileHandle } from "node:fs/promises";
 import type { Chunk } from "./chunk-plan";
+import { sharedBuffer } from "./hash-pool";
 
 export interface ReadChunk {
   chunk: Chunk;
@@ -49,11 +50,16 @@ async function readSpan(handle: FileHandle, span: Chunk[]): Promise<ReadChunk[]>
   const start = span[0]!.extents[0]!.start;
   const lastChunk = span[span.length - 1]!;
   const lastExtent = lastChunk.extents[lastChunk.extents.length - 1]!;
-  const buf = Buffer.allocUnsafeSlow(lastExtent.start + lastExtent.length - start);
+  // Shared memory, so the hash workers read the chunks where they are.
+  const buf = sharedBuffer(lastExtent.start + lastExtent.length - start);
   await readFully(handle, buf, start);
   return span.map((chunk) => {
     const parts = chunk.extents.map((e) => buf.subarray(e.start - start, e.start - start + e.length));
-    return { chunk, data: parts.length === 1 ? parts[0]! : Buffer.concat(parts, chunk.bytes) };
+    if (parts.length === 1) return { chunk, data: parts[0]! };
+    const data = sharedBuffer(chunk.bytes);
+    let o = 0;
+    for (const p of parts) o += p.copy(data, o);
+    return { chunk, data };
   });
 }
 

@@ -133,7 +133,8 @@ export class FrameDecoder {
       else this.pieces[0] = first.subarray(n);
       return out;
     }
-    const out = Buffer.allocUnsafe(n);
+    // Large payloads go to shared memory so the receiver's hash workers can read them in place.
+    const out = n >= 64 * 1024 ? Buffer.from(new SharedArrayBuffer(n)) : Buffer.allocUnsafe(n);
     let filled = 0;
     while (filled < n) {
       const p = this.pieces[0]!;

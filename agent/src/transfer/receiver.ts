@@ -3,7 +3,8 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import tls from "node:tls";
 import zlib from "node:zlib";
-import { hashChunk, encodeHashTable, tableDigest } from "./chunk-hash";
+import { DATA_TAG_BYTE, hashChunk, encodeHashTable, tableDigest } from "./chunk-hash";
+import { HashPool } from "./hash-pool";
 import { decodeExtents } from "./chunk-plan";
 import { statTarget } from "./device-size";
 import { FrameChannel } from "./frame-channel";
@@ -76,6 +77,7 @@ class TargetWriter {
     private readonly isRegularFile: boolean,
     private readonly channel: FrameChannel,
     private readonly checkpointBytes: number,
+    private readonly pool: HashPool,
   ) {
     this.zeros = Buffer.alloc(hello.chunkBytes);
   }
@@ -100,13 +102,14 @@ class TargetWriter {
     const last = extents[extents.length - 1]!;
     if (last.start + last.length > this.hello.size) throw new Error(`chunk ${index} reaches past the end of the disk`);
     const isZero = f.type === FrameType.zero;
+    if (isZero && raw.length !== headerBytes) throw new Error(`zero chunk ${index} carries data`);
     if (!isZero && raw.length !== headerBytes + dataBytes) throw new Error(`chunk ${index}: extent list and data disagree`);
-    const extentBuf = raw.subarray(0, headerBytes);
-    const hash = hashChunk(extentBuf, isZero ? null : raw.subarray(headerBytes));
+    // tag || extents || data: the same bytes hashChunk() covers on the sender.
+    const hashing = isZero ? Promise.resolve(hashChunk(raw, null)) : this.pool.hash(DATA_TAG_BYTE, [raw]);
 
     // A new sparse file already reads as zeros where nothing was written: keep the holes.
     if (isZero && this.isNewFile && !this.writtenThisSession.has(index)) {
-      this.onWritten(index, hash, raw.length);
+      this.onWritten(index, await hashing, raw.length);
       return;
     }
     this.writtenThisSession.add(index);
@@ -130,7 +133,7 @@ class TargetWriter {
         offset += e.length;
       }
       this.bytesWritten += isZero ? 0 : dataBytes;
-      this.onWritten(index, hash, raw.length);
+      this.onWritten(index, await hashing, raw.length);
     })();
     const tracked = write.then(
       () => {
@@ -215,7 +218,7 @@ class TargetWriter {
   }
 }
 
-async function openTarget(hello: Hello, options: ReceiverOptions, channel: FrameChannel, checkpointBytes: number) {
+async function openTarget(hello: Hello, options: ReceiverOptions, channel: FrameChannel, checkpointBytes: number, pool: HashPool) {
   const targetPath = options.maps?.[hello.name] ?? path.join(options.outDir, hello.name);
   const stateDir = path.join(options.outDir, ".ferry");
   const st = await statTarget(targetPath).catch((e: NodeJS.ErrnoException) => {
@@ -253,7 +256,7 @@ async function openTarget(hello: Hello, options: ReceiverOptions, channel: Frame
       state.meta = { ...state.meta, isComplete: false };
       await state.saveMeta();
     }
-    const writer = new TargetWriter(hello, targetPath, handle, state, !st, isRegularFile, channel, checkpointBytes);
+    const writer = new TargetWriter(hello, targetPath, handle, state, !st, isRegularFile, channel, checkpointBytes, pool);
     return { writer, isResume };
   } catch (error) {
     await handle.close();
@@ -261,7 +264,7 @@ async function openTarget(hello: Hello, options: ReceiverOptions, channel: Frame
   }
 }
 
-async function runSession(channel: FrameChannel, options: ReceiverOptions, log: (l: string) => void): Promise<SessionResult> {
+async function runSession(channel: FrameChannel, options: ReceiverOptions, log: (l: string) => void, pool: HashPool): Promise<SessionResult> {
   const checkpointBytes = options.checkpointBytes ?? DEFAULT_CHECKPOINT_BYTES;
   const disks: DiskReceipt[] = [];
   let current: { writer: TargetWriter; isResume: boolean } | null = null;
@@ -272,7 +275,7 @@ async function runSession(channel: FrameChannel, options: ReceiverOptions, log: 
         case FrameType.hello: {
           if (current) throw new Error("HELLO inside a disk");
           const hello = helloSchema.parse(parseControlPayload(f.payload).body);
-          current = await openTarget(hello, options, channel, checkpointBytes);
+          current = await openTarget(hello, options, channel, checkpointBytes, pool);
           const known = current.isResume ? current.writer.state.chunks : new Map<number, Buffer>();
           log(`${hello.name}: receiving ${hello.size} bytes into ${current.writer.targetPath}${current.isResume ? `, resuming with ${known.size} chunks in place` : ""}`);
           await channel.send(
@@ -354,10 +357,11 @@ export async function startReceiver(options: ReceiverOptions): Promise<RunningRe
     if (w) w(r);
     else results.push(r);
   };
+  const pool = new HashPool();
   const server = tls.createServer(serverTlsOptions(options.credentials), (socket) => {
     socket.setNoDelay(true);
     const channel = new FrameChannel(socket);
-    void runSession(channel, options, log).then(publish);
+    void runSession(channel, options, log, pool).then(publish);
   });
   server.on("tlsClientError", (error, socket) => {
     log(`refused a connection from ${socket.remoteAddress ?? "?"}: TLS authentication failed (wrong token?): ${error.message.split("\n")[0]}`);
@@ -372,6 +376,6 @@ export async function startReceiver(options: ReceiverOptions): Promise<RunningRe
       const r = results.shift();
       return r ? Promise.resolve(r) : new Promise((resolve) => waiters.push(resolve));
     },
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () => new Promise((resolve) => server.close(() => void pool.close().then(() => resolve()))),
   };
 }

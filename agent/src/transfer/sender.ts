@@ -4,7 +4,8 @@ import os from "node:os";
 import path from "node:path";
 import tls from "node:tls";
 import { AdaptiveCompressor } from "./adaptive-compressor";
-import { decodeHashTable, encodeHashTable, hashChunk, tableDigest } from "./chunk-hash";
+import { DATA_TAG_BYTE, decodeHashTable, encodeHashTable, hashChunk, tableDigest } from "./chunk-hash";
+import { HashPool } from "./hash-pool";
 import { DEFAULT_CHUNK_BYTES, encodeExtents, planChunks, type Chunk } from "./chunk-plan";
 import { readChunks, readOneChunk } from "./chunk-reader";
 import { statTarget } from "./device-size";
@@ -195,7 +196,14 @@ function syncTablePath(stateDir: string, realPath: string, options: SendOptions,
   return path.join(stateDir, `${name}-${key}`);
 }
 
-async function sendDisk(channel: FrameChannel, inbox: Inbox, spec: SendDiskSpec, options: SendOptions, limiter: TokenBucket | null): Promise<DiskSendResult> {
+async function sendDisk(
+  channel: FrameChannel,
+  inbox: Inbox,
+  spec: SendDiskSpec,
+  options: SendOptions,
+  limiter: TokenBucket | null,
+  pool: HashPool,
+): Promise<DiskSendResult> {
   const started = performance.now();
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
   const realPath = await fs.realpath(spec.path);
@@ -284,11 +292,16 @@ async function sendDisk(channel: FrameChannel, inbox: Inbox, spec: SendDiskSpec,
       if (!data) zeroChunks++;
     };
 
+    // Hashes are computed on worker threads; a full send does not wait for them before sending,
+    // only a chunk the receiver may already hold does.
+    const hashing: Promise<unknown>[] = [];
     const classify = (chunk: Chunk, data: Buffer) => {
       const extents = encodeExtents(chunk);
       const isZero = chunk.isScan && data.equals(zeros.subarray(0, data.length));
-      const hash = hashChunk(extents, isZero ? null : data);
-      fresh.set(chunk.index, hash);
+      const hash = (isZero ? Promise.resolve(hashChunk(extents, null)) : pool.hash(DATA_TAG_BYTE, [extents, data])).then((h) => {
+        fresh.set(chunk.index, h);
+        return h;
+      });
       return { extents, payload: isZero ? null : data, hash };
     };
 
@@ -297,6 +310,7 @@ async function sendDisk(channel: FrameChannel, inbox: Inbox, spec: SendDiskSpec,
       if (!chunk) return;
       const { data } = await readOneChunk(handle, chunk);
       const c = classify(chunk, data);
+      await c.hash;
       resentChunks++;
       await sendChunk(chunk, c.extents, c.payload);
     };
@@ -311,14 +325,18 @@ async function sendDisk(channel: FrameChannel, inbox: Inbox, spec: SendDiskSpec,
       if (inbox.resend.size > 0) await drainResends();
       const c = classify(chunk, data);
       doneBytes += chunk.bytes;
-      if (known.get(chunk.index)?.equals(c.hash)) {
+      const theirs = known.get(chunk.index);
+      if (theirs && theirs.equals(await c.hash)) {
         skippedChunks++;
       } else {
+        hashing.push(c.hash);
+        if (hashing.length > 64) await hashing.shift();
         await sendChunk(chunk, c.extents, c.payload);
       }
       progress(false);
     }
 
+    await Promise.all(hashing);
     const planned = Buffer.allocUnsafe(chunks.length * 4);
     chunks.forEach((c, i) => planned.writeUInt32LE(c.index, i * 4));
     for (let round = 0; ; round++) {
@@ -381,13 +399,16 @@ export async function sendDisks(options: SendOptions): Promise<DiskSendResult[]>
   const inbox = new Inbox(channel);
   const limiter = options.limitBytesPerSecond ? new TokenBucket(options.limitBytesPerSecond) : null;
   const results: DiskSendResult[] = [];
+  const pool = new HashPool();
   try {
-    for (const spec of options.disks) results.push(await sendDisk(channel, inbox, spec, options, limiter));
+    for (const spec of options.disks) results.push(await sendDisk(channel, inbox, spec, options, limiter, pool));
     await channel.send(controlFrame(FrameType.bye, {}));
     await channel.end();
   } catch (error) {
     channel.socket.destroy();
     throw inbox.fatal && !(error instanceof TransferError) ? inbox.fatal : error;
+  } finally {
+    await pool.close();
   }
   return results;
 }
