@@ -15,5 +15,10 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // Fixed test secrets, so no test writes a secrets file into the working tree.
+    env: {
+      FERRY_MASTER_KEY: "74657374206d6173746572206b657920666f722066657272792074657374732e",
+      NEXTAUTH_SECRET: "test-session-secret-of-at-least-32-characters",
+    },
   },
 });

@@ -17,6 +17,8 @@ const envSchema = z.object({
   NEXTAUTH_SECRET: z.string().min(32, "NEXTAUTH_SECRET must be at least 32 characters").optional(),
   /** 32-byte master key (base64 or hex) that encrypts secrets at rest; generated when absent. */
   FERRY_MASTER_KEY: z.string().optional(),
+  /** Most source servers one account may register (SMS's default is 1,000). */
+  FERRY_SOURCE_SERVER_QUOTA: z.coerce.number().int().min(1).max(1_000_000).default(1000),
   FERRY_DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
 });

@@ -2,4 +2,5 @@
 export * from "./accounts";
 export * from "./audit-events";
 export * from "./iam";
+export * from "./servers";
 export * from "./sign-in-attempts";

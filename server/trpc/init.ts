@@ -64,7 +64,10 @@ export const createCallerFactory = t.createCallerFactory;
 export const publicProcedure = t.procedure.use(mapErrors);
 
 /** Authenticates only; each service verb checks the permission itself. */
-export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
+export const authedProcedure = publicProcedure.use(({ ctx, next, path }) => {
   if (!ctx.actor) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in first." });
+  if (ctx.actor.mustChangePassword && !path.startsWith("session.")) {
+    throw new TRPCError({ code: "FORBIDDEN", message: "Change your initial password first." });
+  }
   return next({ ctx: { db: ctx.db, meta: ctx.meta, actor: ctx.actor } });
 });
