@@ -9,14 +9,18 @@ export const accounts = pgTable("accounts", {
   createdAt: createdAt(),
 });
 
+/** The owning account of a row: every resource row carries one; deleting the account removes it. */
+export const accountId = () =>
+  uuid()
+    .notNull()
+    .references(() => accounts.id, { onDelete: "cascade" });
+
 /** Console users. Emails are unique across accounts because sign-in asks only for the email. */
 export const users = pgTable(
   "users",
   {
     id: id(),
-    accountId: uuid()
-      .notNull()
-      .references(() => accounts.id, { onDelete: "cascade" }),
+    accountId: accountId(),
     email: text().notNull(),
     name: text().notNull(),
     passwordHash: text().notNull(),

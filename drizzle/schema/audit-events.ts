@@ -1,5 +1,5 @@
 import { index, jsonb, pgEnum, pgTable, text, uuid } from "drizzle-orm/pg-core";
-import { accounts } from "./accounts";
+import { accountId } from "./accounts";
 import { createdAt, id } from "./columns";
 
 export const auditResult = pgEnum("audit_result", ["success", "failure"]);
@@ -9,9 +9,7 @@ export const auditEvents = pgTable(
   "audit_events",
   {
     id: id(),
-    accountId: uuid()
-      .notNull()
-      .references(() => accounts.id, { onDelete: "cascade" }),
+    accountId: accountId(),
     occurredAt: createdAt(),
     userId: uuid(),
     userName: text(),

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { boolean, index, integer, jsonb, pgEnum, pgTable, primaryKey, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
-import { accounts, users } from "./accounts";
+import { accountId, users } from "./accounts";
 import { createdAt, id, timestamptz, updatedAt } from "./columns";
 
 /** User groups. The account's "admin" group is created by setup and cannot be deleted. */
@@ -8,9 +8,7 @@ export const groups = pgTable(
   "groups",
   {
     id: id(),
-    accountId: uuid()
-      .notNull()
-      .references(() => accounts.id, { onDelete: "cascade" }),
+    accountId: accountId(),
     name: text().notNull(),
     description: text().notNull().default(""),
     /** The administrators' group: holds IAM FullAccess and SMS FullAccess for good. */
@@ -23,9 +21,7 @@ export const groups = pgTable(
 export const groupMembers = pgTable(
   "group_members",
   {
-    accountId: uuid()
-      .notNull()
-      .references(() => accounts.id, { onDelete: "cascade" }),
+    accountId: accountId(),
     groupId: uuid()
       .notNull()
       .references(() => groups.id, { onDelete: "cascade" }),
@@ -42,9 +38,7 @@ export const policies = pgTable(
   "policies",
   {
     id: id(),
-    accountId: uuid()
-      .notNull()
-      .references(() => accounts.id, { onDelete: "cascade" }),
+    accountId: accountId(),
     name: text().notNull(),
     description: text().notNull().default(""),
     document: jsonb().notNull().$type<unknown>(),
@@ -63,9 +57,7 @@ export const policyAttachments = pgTable(
   "policy_attachments",
   {
     id: id(),
-    accountId: uuid()
-      .notNull()
-      .references(() => accounts.id, { onDelete: "cascade" }),
+    accountId: accountId(),
     policyId: uuid().notNull(),
     principalType: principalType().notNull(),
     principalId: uuid().notNull(),
@@ -84,9 +76,7 @@ export const accessKeys = pgTable(
   "access_keys",
   {
     id: id(),
-    accountId: uuid()
-      .notNull()
-      .references(() => accounts.id, { onDelete: "cascade" }),
+    accountId: accountId(),
     userId: uuid()
       .notNull()
       .references(() => users.id, { onDelete: "cascade" }),

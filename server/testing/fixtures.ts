@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { groupMembers, policyAttachments, users } from "@/drizzle/schema";
 import type { Db } from "../db";
-import type { Actor } from "../services/auth/actor";
+import { actorFromUser, type Actor } from "../services/auth/actor";
 import { hashPassword } from "../services/auth/passwords";
 import type { ServiceContext } from "../services/context";
 import { provisionAccount } from "../services/setup/provision-account";
@@ -10,9 +10,7 @@ export const TEST_PASSWORD = "correct-horse-42";
 let cachedHash: Promise<string> | undefined;
 const passwordHash = () => (cachedHash ??= hashPassword(TEST_PASSWORD));
 
-function toActor(user: typeof users.$inferSelect): Actor {
-  return { type: "user", userId: user.id, accountId: user.accountId, email: user.email, name: user.name, isAccountOwner: user.isAccountOwner };
-}
+const toActor = (user: typeof users.$inferSelect): Actor => actorFromUser(user);
 
 export function contextFor(db: Db, actor: Actor, ip = "127.0.0.1"): ServiceContext {
   return { db, actor, meta: { ip } };

@@ -5,7 +5,7 @@ import type { Db } from "../../db";
 import { unauthorized } from "../../errors";
 import { getSecrets } from "../../secrets";
 import { DEFAULT_MAX_SKEW_MS, parseAuthorizationHeader, verifySignature } from "@/agent/src/protocol/v1/signing";
-import type { Actor } from "../auth/actor";
+import { actorFromUser, type Actor } from "../auth/actor";
 import { secretKeyAad } from "../iam/access-keys";
 
 /** One answer for every failure (unknown, disabled or wrong key, bad signature, replay). */
@@ -53,13 +53,5 @@ export async function authenticateSignedRequest(db: Db, request: SignedRequest, 
   if (!inserted.length) throw unauthorized(AGENT_UNAUTHORIZED);
 
   await db.update(accessKeys).set({ lastUsedAt: now }).where(eq(accessKeys.id, row.key.id));
-  return {
-    type: "user",
-    userId: row.user.id,
-    accountId: row.user.accountId,
-    email: row.user.email,
-    name: row.user.name,
-    isAccountOwner: row.user.isAccountOwner,
-    accessKeyId: row.key.accessKeyId,
-  };
+  return actorFromUser(row.user, row.key.accessKeyId);
 }

@@ -12,3 +12,19 @@ export type Actor = {
 
 /** Where the call came from, for the audit trail, throttling and policy conditions. */
 export type RequestMeta = { ip: string; isSecure?: boolean };
+
+/** The actor for a user row, signed in to the console or (with `accessKeyId`) signing as an agent. */
+export function actorFromUser(
+  user: { id: string; accountId: string; email: string; name: string; isAccountOwner: boolean },
+  accessKeyId?: string,
+): Actor {
+  return {
+    type: "user",
+    userId: user.id,
+    accountId: user.accountId,
+    email: user.email,
+    name: user.name,
+    isAccountOwner: user.isAccountOwner,
+    ...(accessKeyId ? { accessKeyId } : {}),
+  };
+}

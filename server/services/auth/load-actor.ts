@@ -1,7 +1,7 @@
 import { and, eq, isNull } from "drizzle-orm";
 import { accounts, users } from "@/drizzle/schema";
 import type { Db } from "../../db";
-import type { Actor } from "./actor";
+import { actorFromUser, type Actor } from "./actor";
 
 /**
  * Re-reads the session's user on every request, so a disabled or deleted user loses access
@@ -16,12 +16,7 @@ export async function loadActor(db: Db, userId: string): Promise<(Actor & { acco
     .limit(1);
   if (!row) return null;
   return {
-    type: "user",
-    userId: row.user.id,
-    accountId: row.user.accountId,
-    email: row.user.email,
-    name: row.user.name,
-    isAccountOwner: row.user.isAccountOwner,
+    ...actorFromUser(row.user),
     accountName: row.accountName,
     mustChangePassword: row.user.mustChangePassword,
   };

@@ -2,7 +2,7 @@ import { eq, sql } from "drizzle-orm";
 import { users } from "@/drizzle/schema";
 import type { Db } from "../../db";
 import { tooManyRequests, unauthorized } from "../../errors";
-import type { Actor, RequestMeta } from "./actor";
+import { actorFromUser, type Actor, type RequestMeta } from "./actor";
 import { burnPasswordCheck, verifyPassword } from "./passwords";
 import { signInSchema, type SignInInput } from "./schemas";
 import { checkSignInThrottle, recordSignInAttempt } from "./throttle";
@@ -27,12 +27,5 @@ export async function verifyCredentials(db: Db, input: SignInInput, meta: Reques
   }
   await recordSignInAttempt(db, email, meta.ip, true);
   await db.update(users).set({ lastSignInAt: new Date() }).where(eq(users.id, user.id));
-  return {
-    type: "user",
-    userId: user.id,
-    accountId: user.accountId,
-    email: user.email,
-    name: user.name,
-    isAccountOwner: user.isAccountOwner,
-  };
+  return actorFromUser(user);
 }

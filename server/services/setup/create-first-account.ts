@@ -3,7 +3,7 @@ import { users } from "@/drizzle/schema";
 import type { Db } from "../../db";
 import { conflict } from "../../errors";
 import { recordAudit } from "../audit/record";
-import type { RequestMeta } from "../auth/actor";
+import { actorFromUser, type RequestMeta } from "../auth/actor";
 import { hashPassword } from "../auth/passwords";
 import { provisionAccount } from "./provision-account";
 import { createFirstAccountSchema, type CreateFirstAccountInput } from "./schemas";
@@ -25,7 +25,7 @@ export async function createFirstAccount(db: Db, input: CreateFirstAccountInput,
     const { account, user } = await provisionAccount(tx, { accountName: data.accountName, email: data.email, name: data.name, passwordHash });
     await recordAudit(tx, {
       accountId: account.id,
-      actor: { type: "user", userId: user.id, accountId: account.id, email: user.email, name: user.name, isAccountOwner: true },
+      actor: actorFromUser(user),
       meta,
       operation: "setup:createFirstAccount",
       resourceType: "account",
