@@ -4,7 +4,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startReceiver, type RunningReceiver, type SessionResult } from "./receiver";
-import { sendDisks, TransferError, type SendOptions } from "./sender";
+import { sendDisks, type SendOptions } from "./sender";
 import {
   debugfsCat,
   e2fsckClean,
