@@ -19,6 +19,8 @@ const envSchema = z.object({
   FERRY_MASTER_KEY: z.string().optional(),
   /** Most source servers one account may register (SMS's default is 1,000). */
   FERRY_SOURCE_SERVER_QUOTA: z.coerce.number().int().min(1).max(1_000_000).default(1000),
+  /** How often source agents send heartbeats; a source is offline after 3 missed ones. */
+  FERRY_HEARTBEAT_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(300).default(15),
   FERRY_DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
 });

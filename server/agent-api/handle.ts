@@ -9,15 +9,36 @@ import type { ServiceContext } from "../services/context";
 /** A body larger than this is refused before it is read whole (reports are at most 1 MiB). */
 export const MAX_AGENT_BODY_BYTES = 2 * 1024 * 1024;
 
+export type AgentRouteOptions = {
+  /** Largest body this route takes (at most MAX_AGENT_BODY_BYTES). */
+  maxBodyBytes?: number;
+  /** Names what the body is in the refusal of a body too large, e.g. "A source report". */
+  bodyName?: string;
+};
+
 function errorResponse(status: number, code: string, message: string) {
   return Response.json({ error: { code, message } }, { status });
 }
 
-async function readBody(request: Request): Promise<Uint8Array | null> {
+/** The body, or its size when it is over the limit (then not read further than the limit allows). */
+async function readBody(request: Request, limit: number): Promise<Uint8Array | { tooLarge: number }> {
   const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > MAX_AGENT_BODY_BYTES) return null;
-  const buffer = new Uint8Array(await request.arrayBuffer());
-  return buffer.byteLength > MAX_AGENT_BODY_BYTES ? null : buffer;
+  if (declared > limit) return { tooLarge: declared };
+  if (!request.body) return new Uint8Array();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = request.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      return { tooLarge: size };
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks);
 }
 
 /**
@@ -28,11 +49,16 @@ async function readBody(request: Request): Promise<Uint8Array | null> {
 export function agentRoute<S extends z.ZodType, R>(
   schema: S | null,
   run: (ctx: ServiceContext, body: z.infer<S>, request: Request) => Promise<R>,
+  options: AgentRouteOptions = {},
 ) {
+  const limit = Math.min(options.maxBodyBytes ?? MAX_AGENT_BODY_BYTES, MAX_AGENT_BODY_BYTES);
   return async (request: Request): Promise<Response> => {
     try {
-      const body = await readBody(request);
-      if (!body) return errorResponse(413, "PAYLOAD_TOO_LARGE", `The request body is larger than ${MAX_AGENT_BODY_BYTES} bytes.`);
+      const body = await readBody(request, limit);
+      // 400 rather than 413: the agent treats every 4xx but 401/404 as "fix your input", with the reason.
+      if (!(body instanceof Uint8Array)) {
+        return errorResponse(400, "BAD_REQUEST", `${options.bodyName ?? "The request body"} is too large: more than ${limit} bytes (at least ${body.tooLarge} were sent).`);
+      }
       const url = new URL(request.url);
       const db = await getDb();
       const actor = await authenticateSignedRequest(db, {

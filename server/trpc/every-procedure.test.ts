@@ -1,12 +1,17 @@
+import { randomUUID } from "node:crypto";
 import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { accessKeys, groups, policies, users } from "@/drizzle/schema";
+import { accessKeys, groups, policies, sourceServers, users } from "@/drizzle/schema";
+import type { SourceReport } from "@/agent/src/protocol/v1/report";
 import { isAction } from "../authz/actions";
 import { SMS_READ_ONLY_ACCESS } from "../authz/system-policies";
 import type { Database } from "../db";
 import { createAccessKey } from "../services/iam/access-keys";
 import { createGroup } from "../services/iam/groups";
 import { createPolicy } from "../services/iam/policies";
+import debian12 from "../services/servers/fixtures/debian-12.json";
+import { uploadAgentLog } from "../services/servers/logs";
+import { registerSourceServer } from "../services/servers/register";
 import { createTestAccount, createTestUser } from "../testing/fixtures";
 import { createTestDatabase } from "../testing/test-db";
 import type { ProcedureMeta, TrpcContext } from "./init";
@@ -21,7 +26,7 @@ beforeAll(async () => {
 });
 afterAll(async () => database?.close());
 
-type World = { userId: string; groupId: string; policyId: string; accessKeyId: string };
+type World = { userId: string; groupId: string; policyId: string; accessKeyId: string; serverId: string; logId: string };
 type Sample = {
   input?: (w: World) => unknown;
   /** Names an existing resource of account A: another account must get NOT_FOUND (or nothing). */
@@ -58,6 +63,13 @@ const SAMPLES: Record<string, Sample> = {
   "iam.accessKeys.create": { input: (w) => ({ userId: w.userId }), isAboutResource: true },
   "iam.accessKeys.setStatus": { input: (w) => ({ accessKeyId: w.accessKeyId, status: "inactive" }), isAboutResource: true },
   "iam.accessKeys.delete": { input: (w) => ({ accessKeyId: w.accessKeyId }), isAboutResource: true },
+  "servers.list": { input: () => ({}) },
+  "servers.get": { input: (w) => ({ serverId: w.serverId }), isAboutResource: true },
+  "servers.delete": { input: (w) => ({ serverId: w.serverId }), isAboutResource: true },
+  "servers.queueCommand": { input: (w) => ({ serverId: w.serverId, type: "refresh" }), isAboutResource: true },
+  "servers.listCommands": { input: (w) => ({ serverId: w.serverId }), isAboutResource: true },
+  "servers.listLogs": { input: (w) => ({ serverId: w.serverId }), isAboutResource: true },
+  "servers.getLog": { input: (w) => ({ logId: w.logId }), isAboutResource: true },
 };
 
 type ProcedureDef = { _def: { type: "query" | "mutation" | "subscription"; meta?: ProcedureMeta } };
@@ -80,7 +92,10 @@ async function makeWorld() {
   const group = await createGroup(a.ctx, { name: `group-${Math.random()}` });
   const policy = await createPolicy(a.ctx, { name: `policy-${Math.random()}`, document: policyDocument });
   const key = await createAccessKey(a.ctx, { userId: other.user.id });
-  const world: World = { userId: other.user.id, groupId: group.id, policyId: policy.id, accessKeyId: key.accessKeyId };
+  const agentId = randomUUID();
+  const { serverId } = await registerSourceServer(a.ctx, { agentId, report: debian12 as unknown as SourceReport });
+  const { logId } = await uploadAgentLog(a.ctx, { agentId, commandId: null, fileName: "agent.log", content: "log", isTruncated: false });
+  const world: World = { userId: other.user.id, groupId: group.id, policyId: policy.id, accessKeyId: key.accessKeyId, serverId, logId };
   return { a, world };
 }
 
@@ -113,6 +128,7 @@ describe("every tRPC procedure", () => {
     expect(user!.disabledAt).toBeNull();
     expect(await database.db.select().from(groups).where(eq(groups.id, world.groupId))).toHaveLength(1);
     expect(await database.db.select().from(accessKeys).where(eq(accessKeys.accessKeyId, world.accessKeyId))).toHaveLength(1);
+    expect(await database.db.select().from(sourceServers).where(eq(sourceServers.id, world.serverId))).toHaveLength(1);
   });
 
   it("answers NOT_FOUND (or nothing) to an administrator of another account, and changes nothing there", async () => {
@@ -140,5 +156,6 @@ describe("every tRPC procedure", () => {
     expect(await database.db.select().from(policies).where(eq(policies.id, world.policyId))).toHaveLength(1);
     const [key] = await database.db.select().from(accessKeys).where(eq(accessKeys.accessKeyId, world.accessKeyId));
     expect(key!.status).toBe("active");
+    expect(await database.db.select().from(sourceServers).where(eq(sourceServers.id, world.serverId))).toHaveLength(1);
   });
 });

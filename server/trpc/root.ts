@@ -1,12 +1,14 @@
 import { createCallerFactory, createRouter } from "./init";
 import { auditRouter } from "./routers/audit";
 import { iamRouter } from "./routers/iam";
+import { serversRouter } from "./routers/servers";
 import { sessionRouter } from "./routers/session";
 import { setupRouter } from "./routers/setup";
 
 export const appRouter = createRouter({
   audit: auditRouter,
   iam: iamRouter,
+  servers: serversRouter,
   session: sessionRouter,
   setup: setupRouter,
 });

@@ -1,13 +1,21 @@
 import { and, count, eq, sql } from "drizzle-orm";
 import { sourceServers } from "@/drizzle/schema";
 import { registerSourceRequestSchema, type RegisterSourceRequest } from "@/agent/src/protocol/v1/register";
+import type { SourceReport } from "@/agent/src/protocol/v1/report";
 import { DomainError } from "../../errors";
 import { getEnv } from "../../env";
 import { audited } from "../audit/audited";
 import type { ServiceContext } from "../context";
+import { heartbeatIntervalSeconds } from "./connection";
 import { checkFeasibility } from "./feasibility";
 
-export const HEARTBEAT_INTERVAL_SECONDS = 15;
+/** The report's addresses without loopback and link-local ones, for the list and its search. */
+export function reportIpAddresses(report: SourceReport): string {
+  const addresses = report.network.flatMap((nic) =>
+    nic.addresses.map((a) => a.address).filter((address) => !/^(127\.|::1$|fe80:)/i.test(address)),
+  );
+  return [...new Set(addresses)].join(" ");
+}
 
 /**
  * A source agent registers (or re-registers) its server. The same agent id updates the existing
@@ -18,9 +26,11 @@ export async function registerSourceServer(ctx: ServiceContext, input: RegisterS
   const data = registerSourceRequestSchema.parse(input);
   const quota = options.quota ?? getEnv().FERRY_SOURCE_SERVER_QUOTA;
   const feasibility = checkFeasibility(data.report);
+  const interval = heartbeatIntervalSeconds();
   const values = {
     hostname: data.report.hostname,
     osName: data.report.os.prettyName ?? data.report.os.name ?? "",
+    ipAddresses: reportIpAddresses(data.report),
     report: data.report,
     feasibility,
     accessKeyId: ctx.actor.accessKeyId ?? null,
@@ -35,7 +45,7 @@ export async function registerSourceServer(ctx: ServiceContext, input: RegisterS
       .where(and(eq(sourceServers.accountId, ctx.actor.accountId), eq(sourceServers.agentId, data.agentId)));
     if (existing) {
       await tx.update(sourceServers).set(values).where(eq(sourceServers.id, existing.id));
-      return { value: { serverId: existing.id, isNew: false, heartbeatIntervalSeconds: HEARTBEAT_INTERVAL_SECONDS }, resourceId: existing.id, resourceName: values.hostname };
+      return { value: { serverId: existing.id, isNew: false, heartbeatIntervalSeconds: interval }, resourceId: existing.id, resourceName: values.hostname };
     }
     const [held] = await tx.select({ n: count() }).from(sourceServers).where(eq(sourceServers.accountId, ctx.actor.accountId));
     if ((held?.n ?? 0) >= quota) {
@@ -49,6 +59,6 @@ export async function registerSourceServer(ctx: ServiceContext, input: RegisterS
       .insert(sourceServers)
       .values({ accountId: ctx.actor.accountId, agentId: data.agentId, ...values })
       .returning({ id: sourceServers.id });
-    return { value: { serverId: row!.id, isNew: true, heartbeatIntervalSeconds: HEARTBEAT_INTERVAL_SECONDS }, resourceId: row!.id, resourceName: values.hostname };
+    return { value: { serverId: row!.id, isNew: true, heartbeatIntervalSeconds: interval }, resourceId: row!.id, resourceName: values.hostname };
   });
 }
