@@ -1,6 +1,19 @@
+import net from "node:net";
 import { defineConfig } from "@playwright/test";
 
-const port = process.env.E2E_PORT ?? "3100";
+/**
+ * A free port for this run's console, unless E2E_PORT is set: a fixed port would let a run talk to
+ * another run's server. Workers inherit the variable, so they all agree on it.
+ */
+async function findFreePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+process.env.E2E_PORT ??= String(await findFreePort());
+const port = process.env.E2E_PORT;
 const baseURL = `http://localhost:${port}`;
 
 export default defineConfig({

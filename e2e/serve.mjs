@@ -8,7 +8,7 @@ import postgres from "postgres";
 import { ensureBuild } from "../server/bin/ensure-build.mjs";
 
 const root = process.cwd();
-const port = process.env.E2E_PORT ?? "3100";
+const port = process.env.E2E_PORT ?? "3100"; // playwright.config.ts picks a free one
 const env = { ...process.env, PORT: port, NEXTAUTH_URL: `http://localhost:${port}`, NEXT_TELEMETRY_DISABLED: "1" };
 let cleanup = async () => {};
 

@@ -13,7 +13,7 @@ function NavLink({ item, pathname, depth }: { item: NavItem; pathname: string; d
   return (
     <Link
       href={item.href}
-      aria-current={pathname === item.href ? "page" : undefined}
+      aria-current={active ? "page" : undefined}
       className={`block rounded-md px-3 py-2 text-sm ${depth ? "pl-6" : ""} ${
         active ? "bg-slate-800 font-medium text-white" : "text-slate-300 hover:bg-slate-800 hover:text-white"
       }`}
