@@ -4,6 +4,18 @@ type Command = { summary: string; run: (argv: string[]) => Promise<number> };
 
 // Each command lives in its own file under commands/ and is loaded only when used.
 const COMMANDS: Record<string, Command> = {
+  init: {
+    summary: "save the console URL and access key (AK/SK) for this agent (mode 0600)",
+    run: async (argv) => (await import("./commands/init")).runInitCli(argv),
+  },
+  source: {
+    summary: "run as a source agent: register, heartbeat, take commands from the console",
+    run: async (argv) => (await import("./commands/source")).runSourceCli(argv),
+  },
+  status: {
+    summary: "print what the agent knows (console, access key id, server, last heartbeat)",
+    run: async (argv) => (await import("./commands/status")).runStatusCli(argv),
+  },
   discover: {
     summary: "print what this server would report, as JSON, without contacting anyone",
     run: async (argv) => (await import("./commands/discover")).runDiscoverCli(argv),
@@ -29,6 +41,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(usage());
     return 0;
   }
+  // Hide the arguments from `ps` (and /proc/<pid>/cmdline) in case a secret was passed as one.
+  process.title = `ferry-agent ${name}`;
   const command = COMMANDS[name];
   if (!command) {
     process.stderr.write(`ferry-agent: unknown command "${name}".\n\n${usage()}`);
