@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
-import { EmptyState } from "@/components/ui/empty-state";
+import { Suspense } from "react";
+import { AuditLog } from "@/components/audit/audit-log";
 import { PageHeader } from "@/components/ui/page-header";
 import { requireActor } from "@/server/page-access";
 
@@ -9,10 +10,13 @@ export default async function Page() {
   await requireActor();
   return (
     <>
-      <PageHeader title="Audit log" description="Every change in this account, who made it and whether it was allowed." />
-      <EmptyState title="Nothing to show yet">
-        <p>Changes made in the console and by agents appear here with time, user, address, operation and result.</p>
-      </EmptyState>
+      <PageHeader
+        title="Audit log"
+        description="Every change in this account, allowed or refused, from the console or an agent: who made it, from where, and whether it was allowed."
+      />
+      <Suspense>
+        <AuditLog />
+      </Suspense>
     </>
   );
 }
