@@ -29,7 +29,7 @@ class FakeConsole implements ConsoleApi {
   serverId = randomUUID();
 
   queue(type: CommandType) {
-    const command = { id: randomUUID(), type, state: "queued", deliveredCount: 0 };
+    const command: FakeCommand = { id: randomUUID(), type, state: "queued", deliveredCount: 0 };
     this.commands.push(command);
     return command;
   }
