@@ -3,18 +3,105 @@ import crypto from "node:crypto";
 export const HASH_BYTES = 32;
 export const DATA_TAG_BYTE = 1;
 export const ZERO_TAG_BYTE = 0;
-const DATA_TAG = Buffer.from([DATA_TAG_BYTE]);
-const ZERO_TAG = Buffer.from([ZERO_TAG_BYTE]);
+/**
+ * Chunks are hashed as a two-level tree over fixed windows of the grid cell. The windows are what
+ * an incremental pass compares, so a changed 4 KiB block costs one window on the wire, not a chunk.
+ */
+export const WINDOW_BYTES = 16 * 1024;
+/** One window's record: u32 window index in the chunk, first 16 bytes of its SHA-256. */
+export const WINDOW_RECORD_BYTES = 4 + 16;
 
 /**
- * SHA-256 of what a chunk means on the target: its extent list and its bytes. An all-zero chunk
- * hashes its extent list alone (it travels without bytes); the tag keeps the two apart.
+ * The chunk hash, as plain JS source so the hash workers and the main thread run the very same
+ * code (tsx does not reach worker threads).
+ *
+ *   window digest = SHA-256(window's bytes || (u32 offset in window, u32 length) per piece)[0..16)
+ *   windows       = (u32 window index || window digest) for each window the extents touch
+ *   root          = SHA-256(0x01 || extent list || windows)
+ *
+ * The pieces' positions are in the window digest so that a block that stops or starts being
+ * allocated changes the window even when its bytes do not.
  */
-export function hashChunk(extents: Buffer, data: Buffer | null): Buffer {
-  const h = crypto.createHash("sha256");
-  if (data) h.update(DATA_TAG).update(extents).update(data);
-  else h.update(ZERO_TAG).update(extents);
-  return h.digest();
+export const MERKLE_SOURCE = `
+function merkle(crypto, ext, parts, windowBytes) {
+  const dv = new DataView(ext.buffer, ext.byteOffset, ext.byteLength);
+  const count = dv.getUint32(0, true);
+  const records = [];
+  let part = 0, partPos = 0, current = -1, h = null, pieces = [];
+  const finish = () => {
+    if (!h) return;
+    const enc = Buffer.allocUnsafe(pieces.length * 4);
+    pieces.forEach((v, i) => enc.writeUInt32LE(v, i * 4));
+    h.update(enc);
+    const rec = Buffer.allocUnsafe(${WINDOW_RECORD_BYTES});
+    rec.writeUInt32LE(current, 0);
+    h.digest().copy(rec, 4, 0, 16);
+    records.push(rec);
+    h = null;
+    pieces = [];
+  };
+  for (let i = 0; i < count; i++) {
+    let pos = dv.getUint32(4 + i * 8, true);
+    const end = pos + dv.getUint32(8 + i * 8, true);
+    while (pos < end) {
+      const w = Math.floor(pos / windowBytes);
+      if (w !== current) { finish(); current = w; h = crypto.createHash("sha256"); }
+      const take = Math.min(end, (w + 1) * windowBytes) - pos;
+      pieces.push(pos - w * windowBytes, take);
+      let left = take;
+      while (left > 0) {
+        const p = parts[part];
+        if (!p) throw new Error("chunk data shorter than its extents");
+        const n = Math.min(left, p.length - partPos);
+        h.update(p.subarray(partPos, partPos + n));
+        partPos += n;
+        left -= n;
+        if (partPos === p.length) { part++; partPos = 0; }
+      }
+      pos += take;
+    }
+  }
+  finish();
+  const windows = Buffer.concat(records);
+  const root = crypto.createHash("sha256").update(Uint8Array.of(${DATA_TAG_BYTE})).update(ext).update(windows).digest();
+  return { root, windows };
+}`;
+
+export interface ChunkDigest {
+  root: Buffer;
+  /** WINDOW_RECORD_BYTES per window the chunk's extents touch, in window order. */
+  windows: Buffer;
+}
+
+const merkle = new Function("Buffer", `${MERKLE_SOURCE}; return merkle;`)(Buffer) as (
+  c: typeof crypto,
+  ext: Uint8Array,
+  parts: readonly Uint8Array[],
+  windowBytes: number,
+) => ChunkDigest;
+
+/** The chunk hash on the calling thread (the hash pool runs the same code on workers). */
+export function hashChunkData(extents: Uint8Array, parts: readonly Uint8Array[]): ChunkDigest {
+  return merkle(crypto, extents, parts, WINDOW_BYTES);
+}
+
+/** An all-zero chunk travels as its extent list alone and hashes as such; the tag keeps it apart. */
+export function hashZeroChunk(extents: Uint8Array): Buffer {
+  return crypto.createHash("sha256").update(Uint8Array.of(ZERO_TAG_BYTE)).update(extents).digest();
+}
+
+/** Window indexes whose digest differs between two window lists (or that only `next` has). */
+export function changedWindows(previous: Buffer, next: Buffer): number[] {
+  const old = new Map<number, Buffer>();
+  for (let o = 0; o + WINDOW_RECORD_BYTES <= previous.length; o += WINDOW_RECORD_BYTES) {
+    old.set(previous.readUInt32LE(o), previous.subarray(o + 4, o + WINDOW_RECORD_BYTES));
+  }
+  const changed: number[] = [];
+  for (let o = 0; o + WINDOW_RECORD_BYTES <= next.length; o += WINDOW_RECORD_BYTES) {
+    const w = next.readUInt32LE(o);
+    if (!old.get(w)?.equals(next.subarray(o + 4, o + WINDOW_RECORD_BYTES))) changed.push(w);
+  }
+  return changed;
 }
 
 /** Hash tables travel and persist as (u32 chunk index, 32-byte hash) records. */
@@ -35,6 +122,35 @@ export function decodeHashTable(buf: Buffer): Map<number, Buffer> {
   const table = new Map<number, Buffer>();
   for (let o = 0; o + HASH_RECORD_BYTES <= buf.length; o += HASH_RECORD_BYTES) {
     table.set(buf.readUInt32LE(o), Buffer.from(buf.subarray(o + 4, o + HASH_RECORD_BYTES)));
+  }
+  return table;
+}
+
+/**
+ * The sender's table of a successful pass: per chunk its root and its window digests, so the next
+ * --sync pass can send only the windows that changed. Records: u32 index, u32 window bytes, root, windows.
+ */
+export function encodeDigestTable(table: ReadonlyMap<number, ChunkDigest>): Buffer {
+  const parts: Buffer[] = [];
+  for (const [index, d] of table) {
+    const head = Buffer.allocUnsafe(8);
+    head.writeUInt32LE(index, 0);
+    head.writeUInt32LE(d.windows.length, 4);
+    parts.push(head, d.root, d.windows);
+  }
+  return Buffer.concat(parts);
+}
+
+export function decodeDigestTable(buf: Buffer): Map<number, ChunkDigest> {
+  const table = new Map<number, ChunkDigest>();
+  let o = 0;
+  while (o + 8 + HASH_BYTES <= buf.length) {
+    const index = buf.readUInt32LE(o);
+    const n = buf.readUInt32LE(o + 4);
+    const end = o + 8 + HASH_BYTES + n;
+    if (end > buf.length) break;
+    table.set(index, { root: Buffer.from(buf.subarray(o + 8, o + 8 + HASH_BYTES)), windows: Buffer.from(buf.subarray(o + 8 + HASH_BYTES, end)) });
+    o = end;
   }
   return table;
 }

@@ -45,7 +45,8 @@ export function planChunks(ranges: readonly ByteRange[], chunkBytes = DEFAULT_CH
 
 /** Extent list as it travels in a DATA/ZERO frame: u32 count, then (u32 offset in cell, u32 length). */
 export function encodeExtents(chunk: Chunk): Buffer {
-  const buf = Buffer.allocUnsafe(4 + chunk.extents.length * 8);
+  // Not allocUnsafe: a view into its shared 8 KiB slab would copy the whole slab into a worker message.
+  const buf = Buffer.alloc(4 + chunk.extents.length * 8);
   buf.writeUInt32LE(chunk.extents.length, 0);
   chunk.extents.forEach((e, i) => {
     buf.writeUInt32LE(e.start - chunk.cellStart, 4 + i * 8);
@@ -76,4 +77,24 @@ export function decodeExtents(
     dataBytes += length;
   }
   return { extents, headerBytes, dataBytes };
+}
+
+/** Where window `w` of a chunk lies: its pieces on the disk and in the chunk's packed data. */
+export function windowPieces(
+  extents: readonly Extent[],
+  cellStart: number,
+  w: number,
+  windowBytes: number,
+): { start: number; length: number; dataOffset: number }[] {
+  const from = cellStart + w * windowBytes;
+  const to = from + windowBytes;
+  const out: { start: number; length: number; dataOffset: number }[] = [];
+  let dataOffset = 0;
+  for (const e of extents) {
+    const s = Math.max(e.start, from);
+    const t = Math.min(e.start + e.length, to);
+    if (s < t) out.push({ start: s, length: t - s, dataOffset: dataOffset + (s - e.start) });
+    dataOffset += e.length;
+  }
+  return out;
 }

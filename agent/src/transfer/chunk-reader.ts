@@ -1,11 +1,13 @@
 import type { FileHandle } from "node:fs/promises";
+import { releaseAfter, sharedPool } from "./buffer-pool";
 import type { Chunk } from "./chunk-plan";
-import { sharedBuffer } from "./hash-pool";
 
 export interface ReadChunk {
   chunk: Chunk;
-  /** The chunk's extents' bytes, back to back. */
-  data: Buffer;
+  /** The chunk's extents' bytes, in order: views into a shared read buffer, not copies. */
+  parts: Buffer[];
+  /** Hands the read buffer back once this chunk's bytes are no longer needed. */
+  release: () => void;
 }
 
 export interface ReadOptions {
@@ -13,6 +15,10 @@ export interface ReadOptions {
   spanBytes?: number;
   /** Reads in flight ahead of the consumer. */
   depth?: number;
+  /** Called with each span's length before it is read (a read-rate limit waits here). */
+  beforeRead?: (bytes: number) => Promise<void> | void;
+  /** Called as soon as a chunk's bytes are in memory, before the consumer gets to it (start hashing here). */
+  onRead?: (c: ReadChunk) => void;
 }
 
 async function readFully(handle: FileHandle, buf: Buffer, position: number): Promise<void> {
@@ -50,17 +56,19 @@ async function readSpan(handle: FileHandle, span: Chunk[]): Promise<ReadChunk[]>
   const start = span[0]!.extents[0]!.start;
   const lastChunk = span[span.length - 1]!;
   const lastExtent = lastChunk.extents[lastChunk.extents.length - 1]!;
-  // Shared memory, so the hash workers read the chunks where they are.
-  const buf = sharedBuffer(lastExtent.start + lastExtent.length - start);
-  await readFully(handle, buf, start);
-  return span.map((chunk) => {
-    const parts = chunk.extents.map((e) => buf.subarray(e.start - start, e.start - start + e.length));
-    if (parts.length === 1) return { chunk, data: parts[0]! };
-    const data = sharedBuffer(chunk.bytes);
-    let o = 0;
-    for (const p of parts) o += p.copy(data, o);
-    return { chunk, data };
-  });
+  const pooled = sharedPool.acquire(lastExtent.start + lastExtent.length - start);
+  try {
+    await readFully(handle, pooled.buf, start);
+  } catch (error) {
+    pooled.release();
+    throw error;
+  }
+  const release = releaseAfter(span.length, pooled.release);
+  return span.map((chunk) => ({
+    chunk,
+    parts: chunk.extents.map((e) => pooled.buf.subarray(e.start - start, e.start - start + e.length)),
+    release,
+  }));
 }
 
 /** Reads chunks in order with a few large reads in flight. */
@@ -69,18 +77,34 @@ export async function* readChunks(handle: FileHandle, chunks: readonly Chunk[], 
   const depth = options.depth ?? 4;
   const inflight: Promise<ReadChunk[]>[] = [];
   let next = 0;
+  let gate: Promise<void> = Promise.resolve();
   const fill = () => {
     while (inflight.length < depth && next < spans.length) {
-      const p = readSpan(handle, spans[next++]!);
+      const span = spans[next++]!;
+      const before = options.beforeRead;
+      let p: Promise<ReadChunk[]>;
+      if (before) {
+        const first = span[0]!.extents[0]!.start;
+        const last = span[span.length - 1]!.extents.at(-1)!;
+        gate = gate.then(() => before(last.start + last.length - first));
+        p = gate.then(() => readSpan(handle, span));
+      } else p = readSpan(handle, span);
+      const onRead = options.onRead;
+      if (onRead) p = p.then((batch) => (batch.forEach(onRead), batch));
       p.catch(() => undefined); // surfaced when awaited below
       inflight.push(p);
     }
   };
   fill();
-  while (inflight.length > 0) {
-    const batch = await inflight.shift()!;
-    fill();
-    for (const item of batch) yield item;
+  try {
+    while (inflight.length > 0) {
+      const batch = await inflight.shift()!;
+      fill();
+      for (const item of batch) yield item;
+    }
+  } finally {
+    // An early exit (error, stop) must not leave reads writing into buffers handed back.
+    for (const p of inflight) void p.then((batch) => batch.forEach((c) => c.release()), () => undefined);
   }
 }
 

@@ -70,15 +70,18 @@ export class FrameChannel {
     });
   }
 
-  /** Writes the parts of one frame; returns false when the caller should wait for drain(). */
-  write(parts: readonly Buffer[]): boolean {
+  /**
+   * Writes the parts of one frame; returns false when the caller should wait for drain().
+   * `onFlushed` runs once the socket is done with the parts (they may be reused), or it failed.
+   */
+  write(parts: readonly Buffer[], onFlushed?: () => void): boolean {
     if (this.failure) throw this.failure;
     let ok = true;
     this.socket.cork();
-    for (const p of parts) {
+    parts.forEach((p, i) => {
       this.bytesWritten += p.length;
-      ok = this.socket.write(p);
-    }
+      ok = i === parts.length - 1 && onFlushed ? this.socket.write(p, () => onFlushed()) : this.socket.write(p);
+    });
     this.socket.uncork();
     return ok;
   }

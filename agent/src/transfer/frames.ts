@@ -4,13 +4,18 @@
  *   0 u8  type          4 u32 wireLength (payload bytes that follow)
  *   1 u8  flags         8 u64 offset     (DATA/ZERO: start of the chunk's grid cell)
  *   2 u16 disk         16 u32 rawLength  (payload bytes after decompression)
- *                      20 u32 checksum   (CRC-32 of the raw payload)
- *                      24 u64 seq        (DATA/ZERO: chunk index)
+ *                      20 u32 checksum   (CRC-32, see below)
+ *                      24 u64 seq        (DATA/ZERO/PATCH: chunk index)
  *
- * CRC-32 (zlib's, SIMD) is cheap enough for every frame; TLS already authenticates the bytes on
- * the wire, so the checksum guards the path between reading the source and writing the target.
+ * TLS already authenticates the bytes on the wire; the checks guard the path between reading the
+ * source and writing the target. Control and ZERO frames: CRC-32 of the raw payload. DATA and
+ * PATCH frames open with the chunk's SHA-256 tree root (chunk-hash.ts), which the receiver
+ * recomputes before writing a byte; their CRC-32 covers only the head before the data (root,
+ * extent list, window list), so a damaged head is told from a damaged chunk without a second
+ * pass over every byte.
  */
 import zlib from "node:zlib";
+import { sharedPool } from "./buffer-pool";
 
 export const FRAME_HEADER_BYTES = 32;
 /** Larger than any chunk plus its extent list; a length above it means a broken or hostile peer. */
@@ -29,6 +34,10 @@ export const FrameType = {
   done: 10,
   error: 11,
   bye: 12,
+  /** Only some windows of a chunk the receiver holds in its previous version (--sync). */
+  patch: 13,
+  /** Receiver to sender: a new speed limit, set while the transfer runs. */
+  limit: 14,
 } as const;
 export type FrameTypeCode = (typeof FrameType)[keyof typeof FrameType];
 
@@ -47,6 +56,8 @@ export interface FrameHeader {
 
 export interface Frame extends FrameHeader {
   payload: Buffer;
+  /** Hands a large payload's pooled buffer back; the payload must not be used afterwards. */
+  release?: () => void;
 }
 
 export function crc32(parts: readonly Buffer[]): number {
@@ -118,7 +129,13 @@ export class FrameDecoder {
         }
       }
       if (this.buffered < this.header.wireLength) break;
-      frames.push({ ...this.header, payload: this.take(this.header.wireLength) });
+      const n = this.header.wireLength;
+      if (n >= 64 * 1024) {
+        // Large payloads go to pooled shared memory so the hash workers can read them in place.
+        const pooled = sharedPool.acquire(n);
+        this.copyInto(pooled.buf);
+        frames.push({ ...this.header, payload: pooled.buf, release: pooled.release });
+      } else frames.push({ ...this.header, payload: this.take(n) });
       this.header = null;
     }
     return frames;
@@ -133,8 +150,15 @@ export class FrameDecoder {
       else this.pieces[0] = first.subarray(n);
       return out;
     }
-    // Large payloads go to shared memory so the receiver's hash workers can read them in place.
-    const out = n >= 64 * 1024 ? Buffer.from(new SharedArrayBuffer(n)) : Buffer.allocUnsafe(n);
+    const out = Buffer.allocUnsafe(n);
+    this.buffered += n;
+    this.copyInto(out);
+    return out;
+  }
+
+  private copyInto(out: Buffer): void {
+    const n = out.length;
+    this.buffered -= n;
     let filled = 0;
     while (filled < n) {
       const p = this.pieces[0]!;
@@ -144,6 +168,5 @@ export class FrameDecoder {
       if (k === p.length) this.pieces.shift();
       else this.pieces[0] = p.subarray(k);
     }
-    return out;
   }
 }

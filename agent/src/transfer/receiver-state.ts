@@ -8,9 +8,18 @@ import { HASH_BYTES } from "./chunk-hash";
  * whether the last pass was verified. Kept beside the output in DIR/.ferry/<name>.json (rewritten
  * atomically) and DIR/.ferry/<name>.hashes (append-only log of checkpoints; a torn tail record
  * after a crash fails its CRC and is ignored).
+ *
+ * A record either trusts a chunk's hash or, with the top bit of its index set, withdraws that
+ * trust. Before a chunk the log trusts is overwritten, its withdrawal is made durable: otherwise
+ * a crash between the overwrite reaching the disk and the next checkpoint would leave a log that
+ * vouches for bytes no longer there, and a resumed pass would skip the chunk and "verify" it.
  */
+export const STATE_VERSION = 2;
+const INVALIDATE_BIT = 0x8000_0000;
+
 export interface TargetMeta {
-  version: 1;
+  /** 2: chunks hash as a tree over windows; files of another version are not trusted. */
+  version: typeof STATE_VERSION;
   name: string;
   targetPath: string;
   sourceId: string;
@@ -46,12 +55,15 @@ export class TargetState {
     } catch {
       return null;
     }
+    if (meta.version !== STATE_VERSION) return null;
     const log = await fs.readFile(p.log).catch(() => Buffer.alloc(0));
     const chunks = new Map<number, Buffer>();
     for (let o = 0; o + RECORD_BYTES <= log.length; o += RECORD_BYTES) {
       const rec = log.subarray(o, o + RECORD_BYTES);
       if (zlib.crc32(rec.subarray(0, RECORD_BYTES - 4)) !== rec.readUInt32LE(RECORD_BYTES - 4)) break;
-      chunks.set(rec.readUInt32LE(0), Buffer.from(rec.subarray(4, 4 + HASH_BYTES)));
+      const index = rec.readUInt32LE(0);
+      if (index & INVALIDATE_BIT) chunks.delete(index & ~INVALIDATE_BIT);
+      else chunks.set(index, Buffer.from(rec.subarray(4, 4 + HASH_BYTES)));
     }
     return new TargetState(dir, name, meta, chunks);
   }
@@ -82,8 +94,22 @@ export class TargetState {
   /** Appends chunk hashes and makes them durable before returning. */
   async append(entries: ReadonlyMap<number, Buffer>): Promise<void> {
     if (entries.size === 0) return;
-    const buf = encodeRecords(entries);
+    await this.appendRecords(encodeRecords(entries));
     for (const [index, hash] of entries) this.chunks.set(index, hash);
+  }
+
+  /** Withdraws trust in these chunks, durably, before their bytes are overwritten. */
+  async invalidate(indexes: Iterable<number>): Promise<void> {
+    const withdrawn = new Map<number, Buffer>();
+    const none = Buffer.alloc(HASH_BYTES);
+    for (const index of indexes) {
+      this.chunks.delete(index);
+      withdrawn.set((index | INVALIDATE_BIT) >>> 0, none);
+    }
+    if (withdrawn.size > 0) await this.appendRecords(encodeRecords(withdrawn));
+  }
+
+  private async appendRecords(buf: Buffer): Promise<void> {
     const fh = await fs.open(TargetState.paths(this.dir, this.name).log, "a");
     try {
       await fh.write(buf);

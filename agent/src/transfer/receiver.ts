@@ -3,18 +3,20 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import tls from "node:tls";
 import zlib from "node:zlib";
-import { DATA_TAG_BYTE, hashChunk, encodeHashTable, tableDigest } from "./chunk-hash";
+import { helloSchema, verifiedSchema, type Hello } from "../protocol/v1/transfer";
+import { sharedPool } from "./buffer-pool";
+import { HASH_BYTES, WINDOW_BYTES, encodeHashTable, hashZeroChunk, tableDigest } from "./chunk-hash";
 import { HashPool } from "./hash-pool";
-import { decodeExtents } from "./chunk-plan";
+import { decodeExtents, windowPieces, type Extent } from "./chunk-plan";
 import { statTarget } from "./device-size";
 import { FrameChannel } from "./frame-channel";
 import { FrameFlag, FrameType, controlFrame, crc32, parseControlPayload, type Frame } from "./frames";
-import { helloSchema, verifiedSchema, type Hello } from "./protocol-messages";
-import { TargetState } from "./receiver-state";
+import { readFullyAt } from "./layout/read-at";
+import { TargetState, STATE_VERSION } from "./receiver-state";
 import { serverTlsOptions, type TransferCredentials } from "./tls-credentials";
 
 export const DEFAULT_CHECKPOINT_BYTES = 64 * 1024 * 1024;
-const MAX_PENDING_WRITES = 16;
+const MAX_PENDING_WRITES = 32;
 
 export interface ReceiverOptions {
   host: string;
@@ -24,7 +26,11 @@ export interface ReceiverOptions {
   /** Disk name → device or file path, instead of DIR/<name>. */
   maps?: Record<string, string>;
   checkpointBytes?: number;
+  /** A speed limit senders are asked to keep (bytes per second); change it with setLimit(). */
+  limitBytesPerSecond?: number | null;
   log?: (line: string) => void;
+  /** Test hook: return true to stop dead after this chunk's write, as kill -9 would. */
+  crashAfterWrite?: (index: number) => boolean;
 }
 
 export interface DiskReceipt {
@@ -46,6 +52,8 @@ export interface SessionResult {
 /** An error about the target the sender must be told of in words (full disk, too small...). */
 export class TargetError extends Error {}
 
+class SimulatedCrash extends Error {}
+
 function describeWriteError(error: unknown, targetPath: string, position: number): TargetError {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === "ENOSPC") {
@@ -55,16 +63,28 @@ function describeWriteError(error: unknown, targetPath: string, position: number
   return new TargetError(`writing target ${targetPath} at byte ${position} failed: ${(error as Error).message}`);
 }
 
+/** A damaged frame: nothing of it is written and the sender is asked to send the chunk again. */
+class CorruptFrame extends Error {}
+
+interface Piece {
+  position: number;
+  bytes: Buffer;
+}
+
 /** One disk being written: positioned writes, chunk hashes, and durable checkpoints. */
 class TargetWriter {
   private readonly pending = new Set<Promise<void>>();
   private completed = new Map<number, Buffer>();
+  /** Batches taken by checkpoints whose hashes are not in the log yet. */
+  private readonly unloggedBatches = new Set<ReadonlyMap<number, Buffer>>();
   private completedBytes = 0;
   private bytesSinceCheckpoint = 0;
   private checkpointChain: Promise<void> = Promise.resolve();
+  private invalidation: { indexes: Set<number>; done: Promise<void> } | null = null;
   private writeError: Error | null = null;
   private readonly writtenThisSession = new Set<number>();
   private readonly zeros: Buffer;
+  private isCrashed = false;
   bytesWritten = 0;
   corruptFrames = 0;
 
@@ -78,64 +98,30 @@ class TargetWriter {
     private readonly channel: FrameChannel,
     private readonly checkpointBytes: number,
     private readonly pool: HashPool,
+    private readonly crashAfterWrite?: (index: number) => boolean,
   ) {
     this.zeros = Buffer.alloc(hello.chunkBytes);
   }
 
+  /** Starts handling a DATA, ZERO or PATCH frame; returns once it may take the next frame. */
   async handleChunk(f: Frame): Promise<void> {
-    if (this.writeError) throw this.writeError;
-    let raw: Buffer;
-    try {
-      raw = f.flags & FrameFlag.deflated ? zlib.inflateRawSync(f.payload) : f.payload;
-    } catch {
-      raw = Buffer.alloc(0);
+    if (this.writeError) {
+      f.release?.();
+      throw this.writeError;
     }
-    if (raw.length !== f.rawLength || crc32([raw]) !== f.checksum) {
-      // Nothing of a damaged frame is written; the sender re-reads and re-sends the chunk.
-      this.corruptFrames++;
-      await this.channel.send(controlFrame(FrameType.nack, { index: f.seq, reason: "checksum mismatch" }));
-      return;
-    }
-    const index = f.seq;
-    const cellStart = index * this.hello.chunkBytes;
-    const { extents, headerBytes, dataBytes } = decodeExtents(raw, cellStart, this.hello.chunkBytes);
-    const last = extents[extents.length - 1]!;
-    if (last.start + last.length > this.hello.size) throw new Error(`chunk ${index} reaches past the end of the disk`);
-    const isZero = f.type === FrameType.zero;
-    if (isZero && raw.length !== headerBytes) throw new Error(`zero chunk ${index} carries data`);
-    if (!isZero && raw.length !== headerBytes + dataBytes) throw new Error(`chunk ${index}: extent list and data disagree`);
-    // tag || extents || data: the same bytes hashChunk() covers on the sender.
-    const hashing = isZero ? Promise.resolve(hashChunk(raw, null)) : this.pool.hash(DATA_TAG_BYTE, [raw]);
-
-    // A new sparse file already reads as zeros where nothing was written: keep the holes.
-    if (isZero && this.isNewFile && !this.writtenThisSession.has(index)) {
-      this.onWritten(index, await hashing, raw.length);
-      return;
-    }
-    this.writtenThisSession.add(index);
     while (this.pending.size >= MAX_PENDING_WRITES) await Promise.race(this.pending);
-    if (this.writeError) throw this.writeError;
-    const write = (async () => {
-      let offset = headerBytes;
-      for (const e of extents) {
-        const source = isZero ? this.zeros : raw;
-        const from = isZero ? 0 : offset;
-        let done = 0;
-        while (done < e.length) {
-          try {
-            const { bytesWritten } = await this.handle.write(source, from + done, e.length - done, e.start + done);
-            if (bytesWritten === 0) throw Object.assign(new Error("no space left on device"), { code: "ENOSPC" });
-            done += bytesWritten;
-          } catch (error) {
-            throw describeWriteError(error, this.targetPath, e.start + done);
-          }
-        }
-        offset += e.length;
-      }
-      this.bytesWritten += isZero ? 0 : dataBytes;
-      this.onWritten(index, await hashing, raw.length);
-    })();
-    const tracked = write.then(
+    if (this.writeError) {
+      f.release?.();
+      throw this.writeError;
+    }
+    const task = this.processChunk(f)
+      .catch(async (error: Error) => {
+        if (!(error instanceof CorruptFrame)) throw error;
+        this.corruptFrames++;
+        if (!this.channel.isClosed) this.channel.write(controlFrame(FrameType.nack, { index: f.seq, reason: error.message }));
+      })
+      .finally(() => f.release?.());
+    const tracked = task.then(
       () => {
         this.pending.delete(tracked);
       },
@@ -147,6 +133,164 @@ class TargetWriter {
     this.pending.add(tracked);
   }
 
+  private async processChunk(f: Frame): Promise<void> {
+    let raw: Buffer;
+    try {
+      raw = f.flags & FrameFlag.deflated ? zlib.inflateRawSync(f.payload) : f.payload;
+    } catch {
+      throw new CorruptFrame("payload does not inflate");
+    }
+    if (raw.length !== f.rawLength) throw new CorruptFrame("payload length differs from its header");
+    const index = f.seq;
+    const cellStart = index * this.hello.chunkBytes;
+    const decode = (buf: Buffer) => {
+      try {
+        return decodeExtents(buf, cellStart, this.hello.chunkBytes);
+      } catch (error) {
+        throw new CorruptFrame((error as Error).message);
+      }
+    };
+    if (f.type === FrameType.zero) {
+      if (crc32([raw]) !== f.checksum) throw new CorruptFrame("checksum mismatch");
+      const { extents, headerBytes } = decode(raw);
+      if (raw.length !== headerBytes) throw new Error(`zero chunk ${index} carries data`);
+      this.checkInside(index, extents);
+      const hash = hashZeroChunk(raw);
+      // A new sparse file already reads as zeros where nothing was written: keep the holes.
+      if (this.isNewFile && !this.writtenThisSession.has(index) && !this.state.chunks.has(index)) {
+        this.onWritten(index, hash, raw.length);
+        return;
+      }
+      await this.writePieces(index, extents.map((e) => ({ position: e.start, bytes: this.zeros.subarray(0, e.length) })));
+      this.onWritten(index, hash, raw.length);
+      return;
+    }
+    if (raw.length < HASH_BYTES + 4) throw new CorruptFrame("frame too short");
+    const root = raw.subarray(0, HASH_BYTES);
+    const count = raw.readUInt32LE(HASH_BYTES);
+    const extBytes = 4 + count * 8;
+    if (HASH_BYTES + extBytes > raw.length) throw new CorruptFrame("extent list truncated");
+    let headEnd = HASH_BYTES + extBytes;
+    let windows: number[] | null = null;
+    if (f.type === FrameType.patch) {
+      if (headEnd + 4 > raw.length) throw new CorruptFrame("window list truncated");
+      const n = raw.readUInt32LE(headEnd);
+      if (headEnd + 4 + n * 4 > raw.length) throw new CorruptFrame("window list truncated");
+      windows = [];
+      for (let i = 0; i < n; i++) windows.push(raw.readUInt32LE(headEnd + 4 + i * 4));
+      headEnd += 4 + n * 4;
+    }
+    if (crc32([raw.subarray(0, headEnd)]) !== f.checksum) throw new CorruptFrame("checksum mismatch");
+    const ext = raw.subarray(HASH_BYTES, HASH_BYTES + extBytes);
+    const { extents, dataBytes } = decode(ext);
+    this.checkInside(index, extents);
+    const data = raw.subarray(headEnd);
+    if (!windows) {
+      if (data.length !== dataBytes) throw new Error(`chunk ${index}: extent list and data disagree`);
+      const digest = await this.pool.hash(ext, [data]);
+      if (!digest.root.equals(root)) throw new CorruptFrame("chunk hash mismatch");
+      let o = 0;
+      const pieces = extents.map((e) => {
+        const p = { position: e.start, bytes: data.subarray(o, o + e.length) };
+        o += e.length;
+        return p;
+      });
+      await this.writePieces(index, pieces);
+      this.bytesWritten += dataBytes;
+      this.onWritten(index, digest.root, raw.length);
+      return;
+    }
+    await this.applyPatch(index, ext, extents, dataBytes, windows, data, root, raw.length);
+  }
+
+  /**
+   * Reads the chunk as the target holds it, lays the changed windows over it, and writes them
+   * only if the result hashes to the sender's root: the check covers the bytes kept as well.
+   */
+  private async applyPatch(index: number, ext: Buffer, extents: Extent[], dataBytes: number, windows: number[], data: Buffer, root: Buffer, streamBytes: number) {
+    const chunk = sharedPool.acquire(dataBytes);
+    try {
+      let o = 0;
+      for (const e of extents) {
+        await readFullyAt(this.handle, chunk.buf.subarray(o, o + e.length), e.start);
+        o += e.length;
+      }
+      const pieces: Piece[] = [];
+      let d = 0;
+      let previous = -1;
+      for (const w of windows) {
+        if (w <= previous) throw new CorruptFrame("window list out of order");
+        previous = w;
+        for (const p of windowPieces(extents, this.hello.chunkBytes * index, w, WINDOW_BYTES)) {
+          if (d + p.length > data.length) throw new CorruptFrame("patch shorter than its windows");
+          data.copy(chunk.buf, p.dataOffset, d, d + p.length);
+          pieces.push({ position: p.start, bytes: data.subarray(d, d + p.length) });
+          d += p.length;
+        }
+      }
+      if (d !== data.length) throw new CorruptFrame("patch longer than its windows");
+      const digest = await this.pool.hash(ext, [chunk.buf]);
+      if (!digest.root.equals(root)) throw new CorruptFrame("chunk hash mismatch after patching");
+      await this.writePieces(index, pieces);
+      this.bytesWritten += d;
+      this.onWritten(index, digest.root, streamBytes);
+    } finally {
+      chunk.release();
+    }
+  }
+
+  private checkInside(index: number, extents: Extent[]): void {
+    const last = extents[extents.length - 1]!;
+    if (last.start + last.length > this.hello.size) throw new Error(`chunk ${index} reaches past the end of the disk`);
+  }
+
+  private async writePieces(index: number, pieces: Piece[]): Promise<void> {
+    this.writtenThisSession.add(index);
+    const invalidated = this.beforeOverwrite(index);
+    if (invalidated) await invalidated;
+    if (this.isCrashed) throw new SimulatedCrash("crashed");
+    for (const p of pieces) {
+      let done = 0;
+      while (done < p.bytes.length) {
+        try {
+          const { bytesWritten } = await this.handle.write(p.bytes, done, p.bytes.length - done, p.position + done);
+          if (bytesWritten === 0) throw Object.assign(new Error("no space left on device"), { code: "ENOSPC" });
+          done += bytesWritten;
+        } catch (error) {
+          throw describeWriteError(error, this.targetPath, p.position + done);
+        }
+      }
+    }
+    if (this.crashAfterWrite?.(index)) {
+      this.isCrashed = true;
+      throw new SimulatedCrash(`simulated crash after writing chunk ${index}`);
+    }
+  }
+
+  /**
+   * Before a chunk the log may vouch for is overwritten, withdraw that (durably, in one log
+   * append for all chunks arriving together). A hash written by an earlier write in this session
+   * and not yet logged is simply dropped.
+   */
+  private beforeOverwrite(index: number): Promise<void> | null {
+    const earlier = this.completed.get(index);
+    if (earlier) this.completed.delete(index);
+    if (!this.state.chunks.has(index) && ![...this.unloggedBatches].some((b) => b.has(index))) return null;
+    if (!this.invalidation) {
+      const indexes = new Set<number>();
+      const done = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+        this.invalidation = null;
+        // Behind any running checkpoint, so an append of the old hash cannot come after.
+        const step = this.checkpointChain.catch(() => undefined).then(() => this.state.invalidate(indexes));
+        this.checkpointChain = step;
+        return step;
+      });
+      this.invalidation = { indexes, done };
+    }
+    this.invalidation.indexes.add(index);
+    return this.invalidation.done;
+  }
+
   private onWritten(index: number, hash: Buffer, streamBytes: number): void {
     this.completed.set(index, hash);
     this.completedBytes += streamBytes;
@@ -154,16 +298,25 @@ class TargetWriter {
     if (this.bytesSinceCheckpoint >= this.checkpointBytes) void this.checkpoint().catch(() => undefined);
   }
 
-  /** fdatasync the target, then persist and acknowledge the chunks written before it. */
+  /**
+   * fdatasync the target, then persist and acknowledge the chunks written before it. Writes go
+   * on meanwhile: the sender's window, not this, is what holds it back.
+   */
   checkpoint(): Promise<void> {
+    const batch = this.completed;
+    const durableBytes = this.completedBytes;
+    this.completed = new Map();
+    this.bytesSinceCheckpoint = 0;
+    this.unloggedBatches.add(batch);
     this.checkpointChain = this.checkpointChain.then(async () => {
-      const batch = this.completed;
-      const durableBytes = this.completedBytes;
-      this.completed = new Map();
-      this.bytesSinceCheckpoint = 0;
-      if (batch.size === 0) return;
-      await this.syncTarget();
-      await this.state.append(batch);
+      try {
+        if (this.isCrashed || batch.size === 0) return;
+        await this.syncTarget();
+        if (this.isCrashed) return;
+        await this.state.append(batch);
+      } finally {
+        this.unloggedBatches.delete(batch);
+      }
       if (!this.channel.isClosed) {
         this.channel.write(controlFrame(FrameType.ack, { durableBytes, durableChunks: this.state.chunks.size }));
       }
@@ -243,7 +396,7 @@ async function openTarget(hello: Hello, options: ReceiverOptions, channel: Frame
     const isResume = !!state && isSameSource && (!m!.isComplete || hello.isSync) && !!st;
     if (!isResume || !state) {
       state = await TargetState.create(stateDir, hello.name, {
-        version: 1,
+        version: STATE_VERSION,
         name: hello.name,
         targetPath,
         sourceId: hello.sourceId,
@@ -256,7 +409,7 @@ async function openTarget(hello: Hello, options: ReceiverOptions, channel: Frame
       state.meta = { ...state.meta, isComplete: false };
       await state.saveMeta();
     }
-    const writer = new TargetWriter(hello, targetPath, handle, state, !st, isRegularFile, channel, checkpointBytes, pool);
+    const writer = new TargetWriter(hello, targetPath, handle, state, !st, isRegularFile, channel, checkpointBytes, pool, options.crashAfterWrite);
     return { writer, isResume };
   } catch (error) {
     await handle.close();
@@ -264,7 +417,13 @@ async function openTarget(hello: Hello, options: ReceiverOptions, channel: Frame
   }
 }
 
-async function runSession(channel: FrameChannel, options: ReceiverOptions, log: (l: string) => void, pool: HashPool): Promise<SessionResult> {
+async function runSession(
+  channel: FrameChannel,
+  options: ReceiverOptions,
+  log: (l: string) => void,
+  pool: HashPool,
+  currentLimit: () => number | null,
+): Promise<SessionResult> {
   const checkpointBytes = options.checkpointBytes ?? DEFAULT_CHECKPOINT_BYTES;
   const disks: DiskReceipt[] = [];
   let current: { writer: TargetWriter; isResume: boolean } | null = null;
@@ -279,12 +438,17 @@ async function runSession(channel: FrameChannel, options: ReceiverOptions, log: 
           const known = current.isResume ? current.writer.state.chunks : new Map<number, Buffer>();
           log(`${hello.name}: receiving ${hello.size} bytes into ${current.writer.targetPath}${current.isResume ? `, resuming with ${known.size} chunks in place` : ""}`);
           await channel.send(
-            controlFrame(FrameType.ready, { isResume: current.isResume, knownChunks: known.size, checkpointBytes }, encodeHashTable(known)),
+            controlFrame(
+              FrameType.ready,
+              { isResume: current.isResume, knownChunks: known.size, checkpointBytes, limitBytesPerSecond: currentLimit() },
+              encodeHashTable(known),
+            ),
           );
           break;
         }
         case FrameType.data:
         case FrameType.zero:
+        case FrameType.patch:
           if (!current) throw new Error("chunk before HELLO");
           await current.writer.handleChunk(f);
           break;
@@ -328,6 +492,11 @@ async function runSession(channel: FrameChannel, options: ReceiverOptions, log: 
     }
   } catch (error) {
     const message = (error as Error).message;
+    if (error instanceof SimulatedCrash) {
+      channel.socket.destroy();
+      await current?.writer.close().catch(() => undefined);
+      return { isOk: false, disks, error: message };
+    }
     if (current) {
       await current.writer.salvage();
       await current.writer.close().catch(() => undefined);
@@ -345,6 +514,8 @@ export interface RunningReceiver {
   address: AddressInfo;
   /** Resolves with each session's result, in order. */
   nextSession(): Promise<SessionResult>;
+  /** Changes the speed limit asked of senders, now for running sessions and later ones (null lifts it). */
+  setLimit(bytesPerSecond: number | null): void;
   close(): Promise<void>;
 }
 
@@ -358,10 +529,16 @@ export async function startReceiver(options: ReceiverOptions): Promise<RunningRe
     else results.push(r);
   };
   const pool = new HashPool();
+  let limit = options.limitBytesPerSecond ?? null;
+  const channels = new Set<FrameChannel>();
   const server = tls.createServer(serverTlsOptions(options.credentials), (socket) => {
     socket.setNoDelay(true);
     const channel = new FrameChannel(socket);
-    void runSession(channel, options, log, pool).then(publish);
+    channels.add(channel);
+    void runSession(channel, options, log, pool, () => limit).then((r) => {
+      channels.delete(channel);
+      publish(r);
+    });
   });
   server.on("tlsClientError", (error, socket) => {
     log(`refused a connection from ${socket.remoteAddress ?? "?"}: TLS authentication failed (wrong token?): ${error.message.split("\n")[0]}`);
@@ -375,6 +552,10 @@ export async function startReceiver(options: ReceiverOptions): Promise<RunningRe
     nextSession: () => {
       const r = results.shift();
       return r ? Promise.resolve(r) : new Promise((resolve) => waiters.push(resolve));
+    },
+    setLimit: (bytesPerSecond) => {
+      limit = bytesPerSecond;
+      for (const c of channels) if (!c.isClosed) c.write(controlFrame(FrameType.limit, { bytesPerSecond }));
     },
     close: () => new Promise((resolve) => server.close(() => void pool.close().then(() => resolve()))),
   };

@@ -3,18 +3,27 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import tls from "node:tls";
+import { ackSchema, BLOCK_PROTOCOL_VERSION, errorSchema, limitSchema, nackSchema, readySchema, type Hello } from "../protocol/v1/transfer";
 import { AdaptiveCompressor } from "./adaptive-compressor";
-import { DATA_TAG_BYTE, decodeHashTable, encodeHashTable, hashChunk, tableDigest } from "./chunk-hash";
+import {
+  WINDOW_BYTES,
+  changedWindows,
+  decodeDigestTable,
+  decodeHashTable,
+  encodeDigestTable,
+  hashZeroChunk,
+  tableDigest,
+  type ChunkDigest,
+} from "./chunk-hash";
 import { HashPool } from "./hash-pool";
-import { DEFAULT_CHUNK_BYTES, encodeExtents, planChunks, type Chunk } from "./chunk-plan";
-import { readChunks, readOneChunk } from "./chunk-reader";
+import { DEFAULT_CHUNK_BYTES, encodeExtents, planChunks, windowPieces, type Chunk } from "./chunk-plan";
+import { readChunks, readOneChunk, type ReadChunk } from "./chunk-reader";
 import { statTarget } from "./device-size";
 import { FrameChannel } from "./frame-channel";
 import { FrameFlag, FrameType, controlFrame, crc32, encodeHeader, parseControlPayload, FRAME_HEADER_BYTES, type Frame } from "./frames";
 import { detectValidLayout, type ValidLayout } from "./layout/valid-ranges";
-import { ackSchema, errorSchema, nackSchema, PROTOCOL_VERSION, readySchema, type Hello } from "./protocol-messages";
+import { SpeedLimit } from "./speed-limit";
 import { clientTlsOptions, type TransferCredentials } from "./tls-credentials";
-import { TokenBucket } from "./token-bucket";
 
 const MAX_VERIFY_ROUNDS = 5;
 
@@ -45,6 +54,10 @@ export interface SendOptions {
   disks: SendDiskSpec[];
   isSync: boolean;
   limitBytesPerSecond?: number;
+  /** The whole speed policy (windows, changes while running); takes the place of limitBytesPerSecond. */
+  speedLimit?: SpeedLimit;
+  /** Read-rate limit on the source disk, bytes per second, so it keeps serving its own load. */
+  readLimitBytesPerSecond?: number;
   compress?: boolean;
   /** Where the chunk tables of successful sends are kept (per source and target). */
   stateDir: string;
@@ -68,6 +81,8 @@ export interface DiskSendResult {
   zeroChunks: number;
   /** Chunks sent again after a NACK or a verification mismatch. */
   resentChunks: number;
+  /** Chunks sent as only their changed windows (--sync against the previous pass). */
+  patchedChunks: number;
   /** Raw chunk bytes (extent lists and data) sent, before compression. */
   rawSentBytes: number;
   /** Bytes of frames put on the link (headers, compressed payloads), before TLS. */
@@ -110,7 +125,10 @@ class Inbox {
   private replyWaiter: { resolve: (f: Frame) => void; reject: (e: Error) => void } | null = null;
   private ackWaiters: (() => void)[] = [];
 
-  constructor(channel: FrameChannel) {
+  constructor(
+    channel: FrameChannel,
+    private readonly onLimit: (bytesPerSecond: number | null) => void = () => undefined,
+  ) {
     void (async () => {
       for (;;) {
         let f: Frame;
@@ -140,6 +158,9 @@ class Inbox {
       }
       case FrameType.nack:
         this.resend.add(nackSchema.parse(parseControlPayload(f.payload).body).index);
+        return;
+      case FrameType.limit:
+        this.onLimit(limitSchema.parse(parseControlPayload(f.payload).body).bytesPerSecond);
         return;
       case FrameType.error:
         this.fail(new TransferError(`receiver: ${errorSchema.parse(parseControlPayload(f.payload).body).message}`));
@@ -196,16 +217,41 @@ function syncTablePath(stateDir: string, realPath: string, options: SendOptions,
   return path.join(stateDir, `${name}-${key}`);
 }
 
+interface Classified {
+  extents: Buffer;
+  /** null: an all-zero chunk of a scanned range, sent as a ZERO frame. */
+  digest: ChunkDigest | null;
+  root: Buffer;
+}
+
+/** Views of `length` bytes at `offset` of the concatenation of `parts`. */
+function sliceParts(parts: readonly Buffer[], offset: number, length: number): Buffer[] {
+  const out: Buffer[] = [];
+  for (const p of parts) {
+    if (length === 0) break;
+    if (offset >= p.length) {
+      offset -= p.length;
+      continue;
+    }
+    const n = Math.min(length, p.length - offset);
+    out.push(p.subarray(offset, offset + n));
+    offset = 0;
+    length -= n;
+  }
+  return out;
+}
+
 async function sendDisk(
   channel: FrameChannel,
   inbox: Inbox,
   spec: SendDiskSpec,
   options: SendOptions,
-  limiter: TokenBucket | null,
+  limiter: SpeedLimit,
   pool: HashPool,
 ): Promise<DiskSendResult> {
   const started = performance.now();
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+  if (chunkBytes % WINDOW_BYTES !== 0) throw new Error(`chunk size must be a multiple of ${WINDOW_BYTES}`);
   const realPath = await fs.realpath(spec.path);
   const info = await statTarget(realPath);
   if (info.size === null) throw new TransferError(`cannot tell the size of ${spec.path}: not a file or block device`);
@@ -216,7 +262,7 @@ async function sendDisk(
     const chunks = planChunks(layout.ranges, chunkBytes);
     const byIndex = new Map(chunks.map((c) => [c.index, c]));
     const hello: Hello = {
-      protocol: PROTOCOL_VERSION,
+      protocol: BLOCK_PROTOCOL_VERSION,
       name: spec.name,
       size,
       chunkBytes,
@@ -229,13 +275,15 @@ async function sendDisk(
     const readyFrame = await inbox.expect(FrameType.ready);
     const readyPayload = parseControlPayload(readyFrame.payload);
     const ready = readySchema.parse(readyPayload.body);
+    limiter.setReceiverCap(ready.limitBytesPerSecond ?? null);
     const known = decodeHashTable(readyPayload.blob);
     const window = 2 * ready.checkpointBytes;
 
     const tablePath = syncTablePath(options.stateDir, realPath, options, spec.name);
-    const previous = await fs.readFile(`${tablePath}.hashes`).then(decodeHashTable, () => null);
+    const previous = await fs.readFile(`${tablePath}.digests`).then(decodeDigestTable, () => null);
 
     const fresh = new Map<number, Buffer>();
+    const freshDigests = new Map<number, ChunkDigest>();
     const zeros = Buffer.alloc(chunkBytes);
     const compressor = options.compress ? new AdaptiveCompressor() : null;
     const totalBytes = layout.dataBytes + layout.scanBytes;
@@ -245,6 +293,7 @@ async function sendDisk(
     let skippedChunks = 0;
     let zeroChunks = 0;
     let resentChunks = 0;
+    let patchedChunks = 0;
     const wireStart = channel.bytesWritten;
     let lastProgress = 0;
     const progress = (isFinal: boolean) => {
@@ -254,17 +303,23 @@ async function sendDisk(
       options.onProgress?.({ name: spec.name, totalBytes, doneBytes, sentBytes: channel.bytesWritten - wireStart, elapsedMs: now - started, isFinal });
     };
 
-    const sendChunk = async (chunk: Chunk, extents: Buffer, data: Buffer | null): Promise<void> => {
-      if (inbox.fatal) throw inbox.fatal;
-      const parts = data ? [extents, data] : [extents];
-      const rawLength = extents.length + (data?.length ?? 0);
-      const checksum = crc32(parts);
-      let wire: Buffer[] = parts;
+    /** Puts one chunk frame on the link; `release` runs once the link is done with `body`. */
+    const sendFrame = async (type: number, chunk: Chunk, head: Buffer[], body: Buffer[], release: () => void): Promise<void> => {
+      if (inbox.fatal) {
+        release();
+        throw inbox.fatal;
+      }
+      const rawLength = [...head, ...body].reduce((n, p) => n + p.length, 0);
+      const checksum = crc32(head);
+      let wire: Buffer[] = [...head, ...body];
       let flags = 0;
-      const deflated = data && compressor ? compressor.compress(parts, rawLength) : null;
+      let onFlushed = release;
+      const deflated = body.length > 0 && compressor ? compressor.compress(wire, rawLength) : null;
       if (deflated) {
         wire = [deflated];
         flags |= FrameFlag.deflated;
+        release();
+        onFlushed = () => undefined;
       }
       if (options.corruptChunk?.(chunk.index)) {
         const victim = Buffer.from(wire[wire.length - 1]!);
@@ -273,46 +328,63 @@ async function sendDisk(
       }
       const wireLength = wire.reduce((n, p) => n + p.length, 0);
       // Bounded window: never run further ahead of the last durable checkpoint than this, so a
-      // crash costs at most a window of re-sending and memory stays bounded.
+      // crash costs at most a window of re-sending.
       while (streamBytes - inbox.durableBytes > window) await inbox.waitAck();
-      if (limiter) await limiter.take(wireLength + FRAME_HEADER_BYTES);
-      const header = encodeHeader({
-        type: data ? FrameType.data : FrameType.zero,
-        flags,
-        disk: 0,
-        wireLength,
-        offset: chunk.cellStart,
-        rawLength,
-        checksum,
-        seq: chunk.index,
-      });
-      if (!channel.write([header, ...wire])) await channel.drain();
+      await limiter.take(wireLength + FRAME_HEADER_BYTES);
+      const header = encodeHeader({ type, flags, disk: 0, wireLength, offset: chunk.cellStart, rawLength, checksum, seq: chunk.index });
       streamBytes += rawLength;
       rawSentBytes += rawLength;
-      if (!data) zeroChunks++;
+      if (!channel.write([header, ...wire], onFlushed)) await channel.drain();
     };
 
-    // Hashes are computed on worker threads; a full send does not wait for them before sending,
-    // only a chunk the receiver may already hold does.
-    const hashing: Promise<unknown>[] = [];
-    const classify = (chunk: Chunk, data: Buffer) => {
-      const extents = encodeExtents(chunk);
-      const isZero = chunk.isScan && data.equals(zeros.subarray(0, data.length));
-      const hash = (isZero ? Promise.resolve(hashChunk(extents, null)) : pool.hash(DATA_TAG_BYTE, [extents, data])).then((h) => {
-        fresh.set(chunk.index, h);
-        return h;
-      });
-      return { extents, payload: isZero ? null : data, hash };
+    const classify = async (rc: ReadChunk): Promise<Classified> => {
+      const extents = encodeExtents(rc.chunk);
+      if (rc.chunk.isScan && rc.parts.every((p) => p.equals(zeros.subarray(0, p.length)))) {
+        return { extents, digest: null, root: hashZeroChunk(extents) };
+      }
+      const digest = await pool.hash(extents, rc.parts);
+      return { extents, digest, root: digest.root };
+    };
+
+    const sendFull = async (rc: ReadChunk, c: Classified) => {
+      if (!c.digest) {
+        rc.release();
+        zeroChunks++;
+        return sendFrame(FrameType.zero, rc.chunk, [c.extents], [], () => undefined);
+      }
+      return sendFrame(FrameType.data, rc.chunk, [c.digest.root, c.extents], rc.parts, rc.release);
+    };
+
+    /** Only the windows that changed since the previous pass, when the receiver holds that pass. */
+    const trySendPatch = async (rc: ReadChunk, c: Classified, theirs: Buffer | undefined): Promise<boolean> => {
+      const before = previous?.get(rc.chunk.index);
+      if (!c.digest || !theirs || !before || !before.root.equals(theirs)) return false;
+      const windows = changedWindows(before.windows, c.digest.windows);
+      const pieces = windows.flatMap((w) => windowPieces(rc.chunk.extents, rc.chunk.cellStart, w, WINDOW_BYTES));
+      const bytes = pieces.reduce((n, p) => n + p.length, 0);
+      if (bytes * 2 > rc.chunk.bytes) return false;
+      const list = Buffer.alloc(4 + windows.length * 4);
+      list.writeUInt32LE(windows.length, 0);
+      windows.forEach((w, i) => list.writeUInt32LE(w, 4 + i * 4));
+      const body = pieces.flatMap((p) => sliceParts(rc.parts, p.dataOffset, p.length));
+      patchedChunks++;
+      await sendFrame(FrameType.patch, rc.chunk, [c.digest.root, c.extents, list], body, rc.release);
+      return true;
+    };
+
+    const remember = (index: number, c: Classified) => {
+      fresh.set(index, c.root);
+      freshDigests.set(index, c.digest ?? { root: c.root, windows: Buffer.alloc(0) });
     };
 
     const resendChunk = async (index: number) => {
       const chunk = byIndex.get(index);
       if (!chunk) return;
-      const { data } = await readOneChunk(handle, chunk);
-      const c = classify(chunk, data);
-      await c.hash;
+      const rc = await readOneChunk(handle, chunk);
+      const c = await classify(rc);
+      remember(index, c);
       resentChunks++;
-      await sendChunk(chunk, c.extents, c.payload);
+      await sendFull(rc, c);
     };
     const drainResends = async () => {
       for (const index of [...inbox.resend]) {
@@ -321,22 +393,36 @@ async function sendDisk(
       }
     };
 
-    for await (const { chunk, data } of readChunks(handle, chunks)) {
+    // Hashing starts as soon as a read lands (on worker threads), a few reads ahead of sending:
+    // each frame carries its chunk's hash, so the send loop waits only if the workers fall behind.
+    const jobs = new Map<number, Promise<Classified>>();
+    const readLimit = options.readLimitBytesPerSecond ? new SpeedLimit(options.readLimitBytesPerSecond) : null;
+    const reads = readChunks(handle, chunks, {
+      depth: 8,
+      onRead: (rc) => {
+        const job = classify(rc);
+        job.catch(() => undefined);
+        jobs.set(rc.chunk.index, job);
+      },
+      beforeRead: readLimit ? (bytes) => readLimit.take(bytes) : undefined,
+    });
+    for await (const rc of reads) {
       if (inbox.resend.size > 0) await drainResends();
-      const c = classify(chunk, data);
-      doneBytes += chunk.bytes;
-      const theirs = known.get(chunk.index);
-      if (theirs && theirs.equals(await c.hash)) {
+      const job = jobs.get(rc.chunk.index)!;
+      jobs.delete(rc.chunk.index);
+      const c = await job;
+      remember(rc.chunk.index, c);
+      doneBytes += rc.chunk.bytes;
+      const theirs = known.get(rc.chunk.index);
+      if (theirs?.equals(c.root)) {
         skippedChunks++;
-      } else {
-        hashing.push(c.hash);
-        if (hashing.length > 64) await hashing.shift();
-        await sendChunk(chunk, c.extents, c.payload);
+        rc.release();
+      } else if (!(await trySendPatch(rc, c, theirs))) {
+        await sendFull(rc, c);
       }
       progress(false);
     }
 
-    await Promise.all(hashing);
     const planned = Buffer.allocUnsafe(chunks.length * 4);
     chunks.forEach((c, i) => planned.writeUInt32LE(c.index, i * 4));
     for (let round = 0; ; round++) {
@@ -362,11 +448,11 @@ async function sendDisk(
     let changedSinceLastPass: number | null = null;
     if (previous) {
       changedSinceLastPass = 0;
-      for (const [index, hash] of fresh) if (!previous.get(index)?.equals(hash)) changedSinceLastPass++;
+      for (const [index, hash] of fresh) if (!previous.get(index)?.root.equals(hash)) changedSinceLastPass++;
     }
     await fs.mkdir(options.stateDir, { recursive: true });
-    await fs.writeFile(`${tablePath}.hashes.tmp`, encodeHashTable(fresh));
-    await fs.rename(`${tablePath}.hashes.tmp`, `${tablePath}.hashes`);
+    await fs.writeFile(`${tablePath}.digests.tmp`, encodeDigestTable(freshDigests));
+    await fs.rename(`${tablePath}.digests.tmp`, `${tablePath}.digests`);
     await fs.writeFile(
       `${tablePath}.json`,
       JSON.stringify({ source: realPath, target: `${options.host}:${options.port}`, name: spec.name, chunks: chunks.length, digest, at: new Date().toISOString() }, null, 2),
@@ -383,6 +469,7 @@ async function sendDisk(
       skippedChunks,
       zeroChunks,
       resentChunks,
+      patchedChunks,
       rawSentBytes,
       wireBytes: channel.bytesWritten - wireStart,
       changedSinceLastPass,
@@ -396,8 +483,11 @@ async function sendDisk(
 /** Sends each disk in turn over one TLS connection; resolves only when every disk is verified. */
 export async function sendDisks(options: SendOptions): Promise<DiskSendResult[]> {
   const channel = await connect(options);
-  const inbox = new Inbox(channel);
-  const limiter = options.limitBytesPerSecond ? new TokenBucket(options.limitBytesPerSecond) : null;
+  const limiter = options.speedLimit ?? new SpeedLimit(options.limitBytesPerSecond ?? null);
+  const inbox = new Inbox(channel, (rate) => {
+    limiter.setReceiverCap(rate);
+    options.log?.(`the receiver ${rate === null ? "lifted its speed limit" : `asks for at most ${rate} bytes per second`}`);
+  });
   const results: DiskSendResult[] = [];
   const pool = new HashPool();
   try {

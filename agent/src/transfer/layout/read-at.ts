@@ -15,3 +15,16 @@ export function readAtFromHandle(handle: FileHandle): ReadAt {
     return buf;
   };
 }
+
+/** Fills `buf` from `position`; bytes past the end of the file read as zero. */
+export async function readFullyAt(handle: FileHandle, buf: Buffer, position: number): Promise<void> {
+  let done = 0;
+  while (done < buf.length) {
+    const { bytesRead } = await handle.read(buf, done, buf.length - done, position + done);
+    if (bytesRead === 0) {
+      buf.fill(0, done);
+      return;
+    }
+    done += bytesRead;
+  }
+}
