@@ -133,7 +133,10 @@ function PolicyForm({
             isCode
             rows={22}
             value={values.text}
-            onChange={(e) => setValues({ ...values, text: e.target.value })}
+            onChange={(e) => {
+              setSubmitError(null);
+              setValues({ ...values, text: e.target.value });
+            }}
             readOnly={readOnly}
             aria-invalid={parsed.ok ? undefined : true}
             aria-describedby={problemsId}
