@@ -8,7 +8,8 @@ import { startReceiver, type RunningReceiver } from "../transfer/receiver";
 const USAGE = `ferry-agent receive --listen HOST:PORT --token TOKEN --out DIR [--once] [--map NAME=PATH ...]
 
 Receives disks from "ferry-agent send" (direct mode, no console) and writes each to DIR/<name>
-(a sparse file) or to the device given with --map. Progress checkpoints are kept in DIR/.ferry,
+(a sparse file) or to the device given with --map; a "send --files" session makes DIR mirror
+the sender's folder (its manifest and consistency report are kept in DIR/.ferry/files). Progress checkpoints are kept in DIR/.ferry,
 so an interrupted copy resumes when the same send is run again.
 
   --listen HOST:PORT   address to listen on (":7070" for all interfaces)
@@ -103,5 +104,5 @@ export async function runReceiveCli(argv: string[]): Promise<number> {
   }
   const session = await receiver.nextSession();
   await receiver.close();
-  return session.isOk && session.disks.length > 0 ? 0 : 1;
+  return session.isOk && (session.disks.length > 0 || session.files !== undefined) ? 0 : 1;
 }

@@ -5,9 +5,11 @@ import { UserError } from "../errors";
 import { parseHostPort } from "../transfer/host-port";
 import { formatBytes, parseRate } from "../transfer/parse-rate";
 import { formatProgress } from "../transfer/progress-line";
+import { runSendFiles } from "../transfer/files/send-files-command";
 import { sendDisks, TransferError, type DiskSendResult, type SendProgress } from "../transfer/sender";
 
 const USAGE = `ferry-agent send --to HOST:PORT --token TOKEN --block PATH [--block PATH ...] [options]
+       ferry-agent send --to HOST:PORT --token TOKEN --files DIR [--exclude GLOB ...] [options]
 
 Sends block devices or disk image files to a "ferry-agent receive" (direct mode, no console).
 Only valid data travels: partition tables and gaps, the allocated blocks of ext2/3/4 and vfat,
@@ -17,6 +19,8 @@ the header of swap, and non-zero chunks of anything else. Exits 0 only when the 
   --token TOKEN       shared secret, the same as the receiver's (long and random)
   --block PATH        a block device or image file; repeat for several disks
   --as NAME           name of the disk on the receiver (default: the file name); repeat in --block order
+  --files DIR         send the contents of DIR: the receiver's --out mirrors it (rsync -aHAX DIR/ OUT/)
+  --exclude GLOB      with --files: skip matching paths ("*.log", "/var/cache", "tmp/"); repeatable
   --sync              send only chunks that changed since the last successful send to this receiver
   --limit RATE        at most RATE bytes per second, e.g. 50M (MiB/s), 400Mbit, 1G
   --compress          deflate chunks that shrink (skipped where data does not compress)
@@ -29,6 +33,9 @@ export interface SendCommandOptions {
   token: string;
   blocks: string[];
   names: string[];
+  /** --files DIR: a file-level send (files/send-files-command.ts) instead of disks. */
+  files?: string;
+  excludes?: string[];
   isSync: boolean;
   limit?: string;
   compress: boolean;
@@ -46,6 +53,8 @@ export function parseSendArgs(argv: string[]): SendCommandOptions | "help" {
         token: { type: "string" },
         block: { type: "string", multiple: true },
         as: { type: "string", multiple: true },
+        files: { type: "string" },
+        exclude: { type: "string", multiple: true },
         sync: { type: "boolean", default: false },
         limit: { type: "string" },
         compress: { type: "boolean", default: false },
@@ -62,14 +71,18 @@ export function parseSendArgs(argv: string[]): SendCommandOptions | "help" {
   if (v.help) return "help";
   if (!v.to) throw new UserError("--to HOST:PORT is required", 2);
   if (!v.token) throw new UserError("--token is required", 2);
-  if (!v.block?.length) throw new UserError("at least one --block PATH is required", 2);
-  if ((v.as?.length ?? 0) > v.block.length) throw new UserError("more --as names than --block paths", 2);
+  if (v.files && v.block?.length) throw new UserError("give either --files DIR or --block PATH, not both", 2);
+  if (!v.files && !v.block?.length) throw new UserError("at least one --block PATH (or --files DIR) is required", 2);
+  if (v.exclude?.length && !v.files) throw new UserError("--exclude goes with --files", 2);
+  if ((v.as?.length ?? 0) > (v.block?.length ?? 0)) throw new UserError("more --as names than --block paths", 2);
   if (v.progress && !["tty", "lines", "none"].includes(v.progress)) throw new UserError("--progress must be tty, lines or none", 2);
   return {
     to: v.to,
     token: v.token,
-    blocks: v.block,
+    blocks: v.block ?? [],
     names: v.as ?? [],
+    files: v.files,
+    excludes: v.exclude ?? [],
     isSync: v.sync ?? false,
     limit: v.limit,
     compress: v.compress ?? false,
@@ -135,6 +148,10 @@ export async function runSendCli(argv: string[]): Promise<number> {
   const options = parseSendArgs(argv);
   if (options === "help") {
     process.stdout.write(USAGE);
+    return 0;
+  }
+  if (options.files !== undefined) {
+    await runSendFiles(options);
     return 0;
   }
   await runSend(options);

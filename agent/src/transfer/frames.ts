@@ -38,6 +38,8 @@ export const FrameType = {
   patch: 13,
   /** Receiver to sender: a new speed limit, set while the transfer runs. */
   limit: 14,
+  /** Opens a file-level session; types 32-47 belong to it (files/file-frames.ts). */
+  filesHello: 32,
 } as const;
 export type FrameTypeCode = (typeof FrameType)[keyof typeof FrameType];
 

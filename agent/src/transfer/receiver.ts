@@ -14,6 +14,7 @@ import { FrameFlag, FrameType, controlFrame, crc32, parseControlPayload, type Fr
 import { readFullyAt } from "./layout/read-at";
 import { TargetState, STATE_VERSION } from "./receiver-state";
 import { serverTlsOptions, type TransferCredentials } from "./tls-credentials";
+import { receiveFileSession, type FilesReceipt } from "./files/file-receiver";
 
 export const DEFAULT_CHECKPOINT_BYTES = 64 * 1024 * 1024;
 const MAX_PENDING_WRITES = 32;
@@ -46,6 +47,8 @@ export interface DiskReceipt {
 export interface SessionResult {
   isOk: boolean;
   disks: DiskReceipt[];
+  /** Set when the session carried files (files/file-receiver.ts) rather than disks. */
+  files?: FilesReceipt;
   error?: string;
 }
 
@@ -431,6 +434,11 @@ async function runSession(
     for (;;) {
       const f = await channel.next();
       switch (f.type) {
+        case FrameType.filesHello: {
+          if (current || disks.length > 0) throw new Error("a file session cannot follow disks");
+          const r = await receiveFileSession(channel, f, { outDir: options.outDir, log, pool });
+          return { ...r, disks: [] };
+        }
         case FrameType.hello: {
           if (current) throw new Error("HELLO inside a disk");
           const hello = helloSchema.parse(parseControlPayload(f.payload).body);

@@ -1,0 +1,59 @@
+import crypto from "node:crypto";
+import { hashChunkData } from "../chunk-hash";
+import type { HashPool } from "../hash-pool";
+
+/**
+ * A file's content hash, the same on both ends whichever way its bytes travelled: files up to one
+ * cell hash as a block-level chunk of one extent (chunk-hash.ts, the same code HashPool runs on
+ * its workers); larger ones as
+ * SHA-256(0x02 || size || the cells' hashes), so the cells of a big file hash on worker threads
+ * in parallel and a hole hashes as a known constant without reading it.
+ */
+export const CELL_BYTES = 4 * 1024 * 1024;
+const TREE_TAG = 2;
+
+function oneExtent(length: number): Buffer {
+  const ext = Buffer.alloc(12);
+  ext.writeUInt32LE(1, 0);
+  ext.writeUInt32LE(length, 8);
+  return ext;
+}
+
+export function cellHash(data: Uint8Array): Buffer {
+  return hashChunkData(oneExtent(data.length), [data]).root;
+}
+
+/** The same hash on the pool's worker threads (data in shared memory is hashed in place). */
+export async function cellHashOnPool(pool: HashPool, data: Uint8Array): Promise<Buffer> {
+  return (await pool.hash(oneExtent(data.length), [data])).root;
+}
+
+const zeroCells = new Map<number, Buffer>();
+
+export function zeroCellHash(length: number): Buffer {
+  let h = zeroCells.get(length);
+  if (!h) {
+    h = cellHash(Buffer.alloc(length));
+    zeroCells.set(length, h);
+  }
+  return h;
+}
+
+export function cellCount(size: number): number {
+  return Math.max(1, Math.ceil(size / CELL_BYTES));
+}
+
+export function cellLength(size: number, index: number): number {
+  return Math.max(0, Math.min(CELL_BYTES, size - index * CELL_BYTES));
+}
+
+export function fileHashFromCells(size: number, cells: readonly Buffer[]): Buffer {
+  if (size <= CELL_BYTES) return cells[0] ?? cellHash(Buffer.alloc(0));
+  const h = crypto.createHash("sha256");
+  const head = Buffer.alloc(9);
+  head[0] = TREE_TAG;
+  head.writeDoubleLE(size, 1);
+  h.update(head);
+  for (const c of cells) h.update(c);
+  return h.digest();
+}

@@ -1,0 +1,199 @@
+import zlib from "node:zlib";
+import type { Worker } from "node:worker_threads";
+import { FrameChannel } from "../frame-channel";
+import { FrameFlag, FrameType, controlFrame, crc32, parseControlPayload, type Frame } from "../frames";
+import type { HashPool } from "../hash-pool";
+import { BufWriter } from "./entry-codec";
+import { FileFrame, fileEndSchema, filesHelloSchema, formatReport, roundEndSchema, type ConsistencyReport } from "./file-frames";
+import { CELL_BYTES, cellHashOnPool, cellLength, fileHashFromCells, zeroCellHash } from "./file-hash";
+import { startWorker } from "./start-worker";
+import type { WriterInput, WriterReply, WriterRequest } from "./write-protocol";
+
+/** Bytes handed to the writer and not yet written; above this the socket is left unread. */
+const MAX_QUEUED_BYTES = 64 * 1024 * 1024;
+
+export interface FilesReceipt {
+  report: ConsistencyReport;
+  bytesWritten: number;
+  entriesWritten: number;
+}
+
+export interface FileSessionResult {
+  isOk: boolean;
+  files?: FilesReceipt;
+  error?: string;
+}
+
+/** The writer thread, as requests and awaited replies. */
+class Writer {
+  private readonly worker: Worker;
+  private readonly replies: WriterReply[] = [];
+  private waiter: (() => void) | null = null;
+  private failure: Error | null = null;
+  queuedBytes = 0;
+
+  constructor(input: WriterInput) {
+    this.worker = startWorker(new URL("./write-worker.ts", import.meta.url), { workerData: input });
+    this.worker.on("message", (m: WriterReply) => {
+      if (m.t === "consumed") this.queuedBytes -= m.bytes;
+      else if (m.t === "failed") this.failure ??= Object.assign(new Error(m.message), { isUserError: m.isUserError });
+      else this.replies.push(m);
+      this.waiter?.();
+    });
+    this.worker.on("error", (e) => {
+      this.failure ??= e;
+      this.waiter?.();
+    });
+  }
+
+  post(m: WriterRequest, bytes = 0): void {
+    if (this.failure) throw this.failure;
+    this.queuedBytes += bytes;
+    this.worker.postMessage(m);
+  }
+
+  private async wait(): Promise<void> {
+    await new Promise<void>((r) => (this.waiter = r));
+    this.waiter = null;
+  }
+
+  async reply<T extends WriterReply["t"]>(t: T): Promise<Extract<WriterReply, { t: T }>> {
+    for (;;) {
+      if (this.failure) throw this.failure;
+      const i = this.replies.findIndex((r) => r.t === t);
+      if (i >= 0) return this.replies.splice(i, 1)[0] as Extract<WriterReply, { t: T }>;
+      await this.wait();
+    }
+  }
+
+  async belowLimit(): Promise<void> {
+    while (this.queuedBytes > MAX_QUEUED_BYTES && !this.failure) await this.wait();
+    if (this.failure) throw this.failure;
+  }
+
+  terminate(): Promise<number> {
+    return this.worker.terminate();
+  }
+}
+
+/** Copies a payload into memory the writer thread can share (frames may be pooled or views of socket reads). */
+function shareable(payload: Buffer): Uint8Array {
+  const out = new Uint8Array(new SharedArrayBuffer(payload.length));
+  out.set(payload);
+  return out;
+}
+
+/**
+ * One file-level session, after its FILES_HELLO: the writer thread applies what comes, large
+ * files' cells are hashed on the pool as they arrive and a file is renamed into place only when
+ * its hash matches the sender's.
+ */
+export async function receiveFileSession(
+  channel: FrameChannel,
+  helloFrame: Frame,
+  options: { outDir: string; log: (l: string) => void; pool: HashPool },
+): Promise<FileSessionResult> {
+  const log = options.log;
+  let writer: Writer | null = null;
+  let lastReceipt: FilesReceipt | null = null;
+  try {
+    const hello = filesHelloSchema.parse(parseControlPayload(helloFrame.payload).body);
+    writer = new Writer({ outDir: options.outDir, isSync: hello.isSync, excludes: hello.excludes, sourceLabel: hello.sourceLabel });
+    writer.post({ t: "index" });
+    const index = await writer.reply("index");
+    log(`files from ${hello.sourceLabel}: into ${options.outDir}${index.knownEntries ? `, ${index.knownEntries} entries already in place` : ""}${hello.isSync ? " (sync)" : ""}`);
+    await channel.send(controlFrame(FileFrame.ready, { knownEntries: index.knownEntries, isRoot: index.isRoot }, Buffer.from(index.index)));
+    const cells = new Map<number, Map<number, Promise<Buffer>>>();
+    let isCorrupt = new Set<number>();
+    for (;;) {
+      await writer.belowLimit();
+      const f = await channel.next();
+      switch (f.type) {
+        case FileFrame.batch:
+          writer.post({ t: "batch", payload: shareable(f.payload), flags: f.flags, rawLength: f.rawLength, checksum: f.checksum }, f.payload.length);
+          f.release?.();
+          break;
+        case FileFrame.chunk: {
+          let raw: Buffer;
+          try {
+            raw = f.flags & FrameFlag.deflated ? zlib.inflateRawSync(f.payload) : f.payload;
+          } catch {
+            raw = Buffer.alloc(0);
+          }
+          if (raw.length !== f.rawLength || crc32([raw]) !== f.checksum || f.offset % CELL_BYTES !== 0) {
+            isCorrupt.add(f.seq);
+            f.release?.();
+            break;
+          }
+          const data = shareable(raw);
+          f.release?.();
+          const perFile = cells.get(f.seq) ?? new Map<number, Promise<Buffer>>();
+          cells.set(f.seq, perFile);
+          perFile.set(f.offset / CELL_BYTES, cellHashOnPool(options.pool, data));
+          writer.post({ t: "chunk", fileId: f.seq, offset: f.offset, data }, data.length);
+          break;
+        }
+        case FileFrame.fileEnd: {
+          const end = fileEndSchema.parse(parseControlPayload(f.payload).body);
+          const perFile = cells.get(f.seq) ?? new Map<number, Promise<Buffer>>();
+          cells.delete(f.seq);
+          let isOk = false;
+          let hash: Buffer = Buffer.alloc(0);
+          if (!end.isVanished && !isCorrupt.has(f.seq)) {
+            const count = Math.max(1, Math.ceil(end.size / CELL_BYTES));
+            const hashes: Buffer[] = [];
+            for (let i = 0; i < count; i++) hashes.push(await (perFile.get(i) ?? Promise.resolve(zeroCellHash(cellLength(end.size, i)))));
+            hash = fileHashFromCells(end.size, hashes);
+            isOk = hash.toString("hex") === end.hash;
+          }
+          isCorrupt.delete(f.seq);
+          writer.post({ t: "fileEnd", fileId: f.seq, isOk, isVanished: end.isVanished, hash });
+          break;
+        }
+        case FileFrame.roundEnd: {
+          const body = roundEndSchema.parse(parseControlPayload(f.payload).body);
+          writer.post({ t: "finishRound", round: body.round, notes: body.notes });
+          const r = await writer.reply("report");
+          isCorrupt = new Set();
+          log(formatReport(r.report));
+          const list = new BufWriter(64 * 1024);
+          for (const p of r.resend) list.str(p);
+          await channel.send(controlFrame(FileFrame.report, r.report, list.result()));
+          lastReceipt = { report: r.report, bytesWritten: r.bytesWritten, entriesWritten: r.entriesWritten };
+          break;
+        }
+        case FileFrame.verified: {
+          writer.post({ t: "complete" });
+          await writer.reply("completed");
+          await channel.send(controlFrame(FileFrame.done, {}));
+          break;
+        }
+        case FrameType.bye:
+          await channel.end();
+          await writer.terminate();
+          if (!lastReceipt) return { isOk: false, error: "the sender ended the session before verification" };
+          return { isOk: lastReceipt.report.isVerified, files: lastReceipt };
+        default:
+          throw new Error(`unexpected frame type ${f.type} in a file session`);
+      }
+    }
+  } catch (error) {
+    const message = (error as Error).message;
+    if (writer) {
+      // Keep what was written, durably, so a rerun resumes from it.
+      try {
+        writer.post({ t: "salvage" });
+        await writer.reply("salvaged");
+      } catch {
+        // the writer itself failed; its manifest holds what was durable before
+      }
+      await writer.terminate();
+    }
+    if (!channel.isClosed) {
+      await channel.send(controlFrame(FrameType.error, { message: message.split("\n")[0] })).catch(() => undefined);
+      await channel.end();
+    }
+    log(`file session ended without verification: ${message.split("\n")[0]}`);
+    return { isOk: false, error: message };
+  }
+}

@@ -1,0 +1,396 @@
+import crypto from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import tls from "node:tls";
+import type { Worker } from "node:worker_threads";
+import { AdaptiveCompressor } from "../adaptive-compressor";
+import { FrameChannel } from "../frame-channel";
+import { FrameFlag, FrameType, FRAME_HEADER_BYTES, controlFrame, crc32, encodeHeader, parseControlPayload, type Frame } from "../frames";
+import { HashPool } from "../hash-pool";
+import { TransferError, type SendProgress } from "../sender";
+import { clientTlsOptions, type TransferCredentials } from "../tls-credentials";
+import { TokenBucket } from "../token-bucket";
+import { BufReader, BufWriter } from "./entry-codec";
+import { FileFrame, FILES_PROTOCOL_VERSION, reportSchema, type ConsistencyReport, type FilesHello, type TransferNote } from "./file-frames";
+import { CELL_BYTES, cellCount, cellHashOnPool, cellLength, fileHashFromCells, zeroCellHash } from "./file-hash";
+import { loadNativeFs } from "./native/native-fs";
+import { startWorker } from "./start-worker";
+import { TreePaths } from "./tree-paths";
+import type { LargeFile, WalkerInput, WalkerMessage, WalkStats } from "./walk-protocol";
+
+const MAX_ROUNDS = 3;
+const READ_AHEAD_CELLS = 4;
+
+export interface FileSendOptions {
+  host: string;
+  port: number;
+  credentials: TransferCredentials;
+  /** The folder whose contents the target folder will mirror. */
+  root: string;
+  excludes?: string[];
+  isSync: boolean;
+  limitBytesPerSecond?: number;
+  compress?: boolean;
+  /** Where the hash cache of the last verified send is kept. */
+  stateDir: string;
+  inlineMax?: number;
+  batchBytes?: number;
+  onProgress?: (p: SendProgress) => void;
+  log?: (line: string) => void;
+}
+
+export interface FileSendResult {
+  stats: WalkStats;
+  report: ConsistencyReport;
+  notes: TransferNote[];
+  rounds: number;
+  /** File content bytes put on the link (inline and streamed), before compression. */
+  contentBytes: number;
+  /** Bytes of frames written, headers and records included, before TLS. */
+  wireBytes: number;
+  elapsedMs: number;
+}
+
+function describeConnectError(error: Error, host: string, port: number): TransferError {
+  if (/alert|handshake|illegal parameter|decrypt|bad record mac|ECONNRESET|socket disconnected/i.test(error.message)) {
+    return new TransferError(`the receiver at ${host}:${port} refused the TLS handshake: the token does not match (or it is not a ferry receiver)`);
+  }
+  return new TransferError(`cannot connect to ${host}:${port}: ${error.message}`);
+}
+
+async function connect(options: FileSendOptions): Promise<FrameChannel> {
+  const socket = tls.connect({ host: options.host, port: options.port, ...clientTlsOptions(options.credentials) });
+  await new Promise<void>((resolve, reject) => {
+    socket.once("secureConnect", () => resolve());
+    socket.once("error", (e) => reject(describeConnectError(e, options.host, options.port)));
+    socket.once("close", () => reject(describeConnectError(new Error("socket disconnected"), options.host, options.port)));
+  });
+  socket.setNoDelay(true);
+  return new FrameChannel(socket);
+}
+
+/** Replies from the receiver, and its ERROR frame whenever it comes. */
+class Replies {
+  fatal: Error | null = null;
+  private readonly queue: Frame[] = [];
+  private waiter: ((f: Frame | null) => void) | null = null;
+
+  constructor(channel: FrameChannel) {
+    void (async () => {
+      for (;;) {
+        let f: Frame;
+        try {
+          f = await channel.next();
+        } catch (error) {
+          return this.fail(new TransferError(`connection to the receiver lost: ${(error as Error).message}`));
+        }
+        if (f.type === FrameType.error) {
+          const body = parseControlPayload(f.payload).body as { message?: string };
+          return this.fail(new TransferError(`receiver: ${body?.message ?? "unknown error"}`));
+        }
+        if (this.waiter) {
+          const w = this.waiter;
+          this.waiter = null;
+          w(f);
+        } else this.queue.push(f);
+      }
+    })();
+  }
+
+  private fail(error: Error): void {
+    this.fatal ??= error;
+    const w = this.waiter;
+    this.waiter = null;
+    w?.(null);
+  }
+
+  async expect(type: number): Promise<Frame> {
+    const f = this.queue.shift() ?? (this.fatal ? null : await new Promise<Frame | null>((resolve) => (this.waiter = resolve)));
+    if (!f) throw this.fatal!;
+    if (f.type !== type) throw new TransferError(`protocol error: expected frame ${type}, got ${f.type}`);
+    return f;
+  }
+}
+
+function cachePath(stateDir: string, root: string): string {
+  const key = crypto.createHash("sha256").update(`${os.hostname()}\0${root}`).digest("hex").slice(0, 24);
+  return path.join(stateDir, `files-${key}.cache`);
+}
+
+/** Fills the hashes of streamed files (known only to the main thread) into the walker's cache. */
+function completeCache(buf: Buffer, streamed: Map<string, Buffer>): Buffer {
+  const r = new BufReader(buf);
+  const w = new BufWriter(buf.length + streamed.size * 40 + 1024);
+  while (!r.isDone) {
+    const p = r.str();
+    const ino = r.num();
+    const size = r.num();
+    const mtime = r.str();
+    const ctime = r.str();
+    let hash = r.bytes();
+    if (hash.length === 0) hash = streamed.get(p) ?? hash;
+    if (hash.length === 0) continue;
+    w.str(p);
+    w.num(ino);
+    w.num(size);
+    w.str(mtime);
+    w.str(ctime);
+    w.bytes(hash);
+  }
+  return w.result();
+}
+
+/**
+ * Sends the contents of a folder to a receiver so that its --out folder mirrors it, then has the
+ * receiver check every entry and resends what differs; resolves only when the copy is verified.
+ */
+export async function sendFiles(options: FileSendOptions): Promise<FileSendResult> {
+  const started = performance.now();
+  const root = await fs.promises.realpath(options.root).catch((e: NodeJS.ErrnoException) => {
+    throw new TransferError(`no such folder: ${options.root} (${e.code})`);
+  });
+  if (!(await fs.promises.stat(root)).isDirectory()) throw new TransferError(`${options.root} is not a folder`);
+  loadNativeFs();
+  const rootLatin1 = Buffer.from(root, "utf8").toString("latin1");
+  const channel = await connect(options);
+  const replies = new Replies(channel);
+  const limiter = options.limitBytesPerSecond ? new TokenBucket(options.limitBytesPerSecond) : null;
+  const compressor = options.compress ? new AdaptiveCompressor() : null;
+  const pool = new HashPool();
+  const treePaths = new TreePaths(rootLatin1);
+  const native = loadNativeFs();
+  const notes: TransferNote[] = [];
+  const streamedHashes = new Map<string, Buffer>();
+  let contentBytes = 0;
+  let batchSeq = 0;
+  let walkedBytes = 0;
+  let doneBytes = 0;
+  let lastProgress = 0;
+  let walker: Worker | null = null;
+  const wireStart = channel.bytesWritten;
+  const progress = (isFinal: boolean) => {
+    const now = performance.now();
+    if (!isFinal && now - lastProgress < 100) return;
+    lastProgress = now;
+    options.onProgress?.({ name: "files", totalBytes: Math.max(walkedBytes, doneBytes), doneBytes, sentBytes: channel.bytesWritten - wireStart, elapsedMs: now - started, isFinal });
+  };
+
+  const sendFrame = async (type: number, parts: Buffer[], seq: number, offset: number, mayCompress: boolean) => {
+    if (replies.fatal) throw replies.fatal;
+    const rawLength = parts.reduce((n, p) => n + p.length, 0);
+    const checksum = crc32(parts);
+    let wire = parts;
+    let flags = 0;
+    const deflated = mayCompress && compressor ? compressor.compress(parts, rawLength) : null;
+    if (deflated) {
+      wire = [deflated];
+      flags |= FrameFlag.deflated;
+    }
+    const wireLength = wire.reduce((n, p) => n + p.length, 0);
+    if (limiter) await limiter.take(wireLength + FRAME_HEADER_BYTES);
+    const header = encodeHeader({ type, flags, disk: 0, wireLength, offset, rawLength, checksum, seq });
+    if (!channel.write([header, ...wire])) await channel.drain();
+  };
+
+  /** Streams one large file cell by cell, several reads in flight, hashing on the pool. */
+  const streamFile = async (large: LargeFile) => {
+    const abs = treePaths.abs(large.path);
+    let fd: number;
+    try {
+      fd = fs.openSync(abs, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+    } catch {
+      notes.push({ kind: "vanished", path: large.path, text: "vanished before it could be read" });
+      await channel.send(controlFrame(FileFrame.fileEnd, { size: large.size, hash: "", isVanished: true }));
+      return;
+    }
+    try {
+      const before = fs.fstatSync(fd, { bigint: true });
+      const cells = cellCount(large.size);
+      const hasData = new Array<boolean>(cells).fill(true);
+      if (large.isSparse) {
+        hasData.fill(false);
+        let pos = native.seekData(fd, 0, false);
+        while (pos >= 0 && pos < large.size) {
+          const hole = native.seekData(fd, pos, true);
+          const end = hole < 0 ? large.size : Math.min(hole, large.size);
+          for (let c = Math.floor(pos / CELL_BYTES); c * CELL_BYTES < end; c++) hasData[c] = true;
+          pos = end >= large.size ? -1 : native.seekData(fd, end, false);
+        }
+      }
+      const readCell = (index: number) =>
+        new Promise<Buffer>((resolve, reject) => {
+          const len = cellLength(large.size, index);
+          const buf = Buffer.from(new SharedArrayBuffer(len));
+          let got = 0;
+          const step = () =>
+            fs.read(fd, buf, got, len - got, index * CELL_BYTES + got, (error, n) => {
+              if (error) return reject(error);
+              got += n;
+              if (n === 0 || got === len) return resolve(buf);
+              step();
+            });
+          step();
+        });
+      const hashes: Promise<Buffer>[] = [];
+      const reads: { index: number; read: Promise<Buffer> }[] = [];
+      let next = 0;
+      const fill = () => {
+        while (reads.length < READ_AHEAD_CELLS && next < cells) {
+          const index = next++;
+          if (!hasData[index]) {
+            hashes[index] = Promise.resolve(zeroCellHash(cellLength(large.size, index)));
+            continue;
+          }
+          reads.push({ index, read: readCell(index) });
+        }
+      };
+      fill();
+      while (reads.length > 0) {
+        const { index, read } = reads.shift()!;
+        const data = await read;
+        fill();
+        hashes[index] = cellHashOnPool(pool, data);
+        await sendFrame(FileFrame.chunk, [data], large.fileId, index * CELL_BYTES, true);
+        contentBytes += data.length;
+        doneBytes += data.length;
+        progress(false);
+      }
+      const after = fs.fstatSync(fd, { bigint: true });
+      if (after.size !== before.size || after.mtimeNs !== before.mtimeNs) {
+        notes.push({ kind: "changed", path: large.path, text: "changed while it was read; sent as read" });
+      }
+      const hash = fileHashFromCells(large.size, await Promise.all(hashes));
+      streamedHashes.set(large.path, hash);
+      await sendFrame(FileFrame.fileEnd, controlFrame(0, { size: large.size, hash: hash.toString("hex"), isVanished: false }).slice(1), large.fileId, 0, false);
+    } finally {
+      fs.closeSync(fd);
+    }
+  };
+
+  try {
+    const hello: FilesHello = {
+      protocol: FILES_PROTOCOL_VERSION,
+      kind: "files",
+      sourceLabel: `${os.hostname()}:${root}`,
+      isSync: options.isSync,
+      excludes: options.excludes ?? [],
+    };
+    await channel.send(controlFrame(FileFrame.hello, hello));
+    const ready = parseControlPayload((await replies.expect(FileFrame.ready)).payload);
+    const index = ready.blob.length > 0 ? ready.blob.buffer.slice(ready.blob.byteOffset, ready.blob.byteOffset + ready.blob.length) : null;
+    const cacheFile = cachePath(options.stateDir, root);
+    const cached = await fs.promises.readFile(cacheFile).catch(() => null);
+
+    const inflight = new SharedArrayBuffer(4);
+    const counter = new Int32Array(inflight);
+    const input: WalkerInput = {
+      root: rootLatin1,
+      excludes: options.excludes ?? [],
+      index: index as ArrayBuffer | null,
+      cache: cached ? (cached.buffer.slice(cached.byteOffset, cached.byteOffset + cached.length) as ArrayBuffer) : null,
+      inflight,
+      maxInflight: 8,
+      batchBytes: options.batchBytes ?? 2 * 1024 * 1024,
+      inlineMax: options.inlineMax ?? 1024 * 1024,
+    };
+    walker = startWorker(new URL("./walk-worker.ts", import.meta.url), { workerData: input });
+    const messages: WalkerMessage[] = [];
+    let wake: (() => void) | null = null;
+    let walkerError: Error | null = null;
+    const w = walker;
+    w.on("message", (m: WalkerMessage) => {
+      messages.push(m);
+      wake?.();
+    });
+    w.on("error", (e) => {
+      walkerError = e;
+      wake?.();
+    });
+    const nextMessage = async (): Promise<WalkerMessage> => {
+      for (;;) {
+        if (walkerError) throw walkerError;
+        const m = messages.shift();
+        if (m) return m;
+        await new Promise<void>((r) => (wake = r));
+        wake = null;
+      }
+    };
+
+    /** Sends what the walker produces until it says `until`. */
+    const pump = async (until: "done" | "resent"): Promise<WalkerMessage> => {
+      for (;;) {
+        const m = await nextMessage();
+        if (m.t === "failed") throw new Error(`walker failed: ${m.message}`);
+        if (m.t === "note") {
+          notes.push({ kind: m.kind, path: m.path, text: m.text });
+          options.log?.(`${m.kind}: ${JSON.stringify(Buffer.from(m.path, "latin1").toString("utf8"))}: ${m.text}`);
+          continue;
+        }
+        if (m.t === "batch") {
+          const payload = Buffer.from(m.buf, m.offset, m.length);
+          if (m.count > 0) await sendFrame(FileFrame.batch, [payload], batchSeq++, 0, true);
+          Atomics.sub(counter, 0, 1);
+          Atomics.notify(counter, 0);
+          if (m.large) await streamFile(m.large);
+          progress(false);
+          continue;
+        }
+        if (m.t === until) return m;
+      }
+    };
+
+    w.postMessage({ t: "start" });
+    const done = (await pump("done")) as Extract<WalkerMessage, { t: "done" }>;
+    walkedBytes = done.stats.bytes;
+    doneBytes = walkedBytes;
+    contentBytes += done.stats.inlineBytes;
+    let report: ConsistencyReport;
+    let round = 0;
+    for (;;) {
+      await channel.send(controlFrame(FileFrame.roundEnd, { round, notes }));
+      const r = parseControlPayload((await replies.expect(FileFrame.report)).payload);
+      report = reportSchema.parse(r.body);
+      const resend: string[] = [];
+      const br = new BufReader(r.blob);
+      while (!br.isDone) resend.push(br.str());
+      if (report.isVerified || resend.length === 0 || round + 1 >= MAX_ROUNDS) break;
+      options.log?.(`${resend.length} entries differ on the target, sending them again`);
+      w.postMessage({ t: "resend", paths: resend });
+      await pump("resent");
+      round++;
+    }
+    if (!report.isVerified) {
+      await channel.end();
+      throw new TransferError(
+        `the target does not match after ${round + 1} rounds: ${report.different} different, ${report.missing} missing` +
+          (report.differentPaths.length + report.missingPaths.length > 0 ? ` (e.g. ${JSON.stringify([...report.differentPaths, ...report.missingPaths][0])})` : ""),
+      );
+    }
+    await channel.send(controlFrame(FileFrame.verified, { entries: report.total }));
+    await replies.expect(FileFrame.done);
+    await channel.send(controlFrame(FrameType.bye, {}));
+    await channel.end();
+    progress(true);
+    await fs.promises.mkdir(options.stateDir, { recursive: true });
+    await fs.promises.writeFile(`${cacheFile}.tmp`, completeCache(Buffer.from(done.cache), streamedHashes));
+    await fs.promises.rename(`${cacheFile}.tmp`, cacheFile);
+    return {
+      stats: done.stats,
+      report,
+      notes,
+      rounds: round + 1,
+      contentBytes,
+      wireBytes: channel.bytesWritten - wireStart,
+      elapsedMs: performance.now() - started,
+    };
+  } catch (error) {
+    channel.socket.destroy();
+    throw replies.fatal && !(error instanceof TransferError) ? replies.fatal : error;
+  } finally {
+    await walker?.terminate();
+    treePaths.close();
+    await pool.close();
+  }
+}
+

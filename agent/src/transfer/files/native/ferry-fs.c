@@ -1,0 +1,273 @@
+/*
+ * The few Linux calls file-level transfer needs that Node 20 lacks: extended attributes (which
+ * carry POSIX ACLs and security.* labels), mknod, nanosecond timestamps without following
+ * symlinks, syncfs, and SEEK_DATA/SEEK_HOLE. Paths are Buffers (any bytes but NUL), so names that
+ * are not UTF-8 survive. Errors are thrown as Error objects with `code` set to the errno name.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+#include <node_api.h>
+
+#define MAX_PATH_BYTES 8192
+
+static const char *errno_code(int e) {
+  switch (e) {
+    case ENOENT: return "ENOENT";
+    case EEXIST: return "EEXIST";
+    case EPERM: return "EPERM";
+    case EACCES: return "EACCES";
+    case ENOTSUP: return "ENOTSUP";
+    case ENODATA: return "ENODATA";
+    case ERANGE: return "ERANGE";
+    case ENOSPC: return "ENOSPC";
+    case EDQUOT: return "EDQUOT";
+    case EINVAL: return "EINVAL";
+    case ENOTDIR: return "ENOTDIR";
+    case ENAMETOOLONG: return "ENAMETOOLONG";
+    case ENXIO: return "ENXIO";
+    case EBADF: return "EBADF";
+    case EROFS: return "EROFS";
+    case E2BIG: return "E2BIG";
+    case ELOOP: return "ELOOP";
+    default: return "EIO";
+  }
+}
+
+static napi_value throw_errno(napi_env env, const char *syscall, int e) {
+  char msg[256];
+  snprintf(msg, sizeof msg, "%s: %s (%s)", syscall, strerror(e), errno_code(e));
+  napi_value code, message, error, errnum;
+  napi_create_string_utf8(env, errno_code(e), NAPI_AUTO_LENGTH, &code);
+  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &message);
+  napi_create_error(env, code, message, &error);
+  napi_create_int32(env, -e, &errnum);
+  napi_set_named_property(env, error, "errno", errnum);
+  napi_value sys;
+  napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &sys);
+  napi_set_named_property(env, error, "syscall", sys);
+  napi_throw(env, error);
+  return NULL;
+}
+
+/* Copies a Buffer argument into a NUL-terminated C string. */
+static int get_path(napi_env env, napi_value v, char *out, size_t cap) {
+  void *data;
+  size_t len;
+  if (napi_get_buffer_info(env, v, &data, &len) != napi_ok || len + 1 > cap) {
+    napi_throw_type_error(env, NULL, "expected a Buffer path shorter than 8 KiB");
+    return -1;
+  }
+  memcpy(out, data, len);
+  out[len] = 0;
+  return 0;
+}
+
+static double get_number(napi_env env, napi_value v) {
+  double d = 0;
+  napi_get_value_double(env, v, &d);
+  return d;
+}
+
+/* listXattrs(path: Buffer, fd?: number): Array<[Buffer name, Buffer value]>; never follows a symlink. */
+static napi_value list_xattrs(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  char path[MAX_PATH_BYTES];
+  int fd = -1;
+  if (argc > 1) {
+    napi_valuetype t;
+    napi_typeof(env, argv[1], &t);
+    if (t == napi_number) fd = (int)get_number(env, argv[1]);
+  }
+  if (fd < 0 && get_path(env, argv[0], path, sizeof path) < 0) return NULL;
+  napi_value result;
+  napi_create_array(env, &result);
+  char stack_names[4096];
+  char *names = stack_names;
+  ssize_t n = fd >= 0 ? flistxattr(fd, names, sizeof stack_names) : llistxattr(path, names, sizeof stack_names);
+  if (n < 0 && errno == ERANGE) {
+    ssize_t need = fd >= 0 ? flistxattr(fd, NULL, 0) : llistxattr(path, NULL, 0);
+    if (need < 0) return throw_errno(env, "llistxattr", errno);
+    names = malloc(need + 1);
+    n = fd >= 0 ? flistxattr(fd, names, need) : llistxattr(path, names, need);
+  }
+  if (n < 0) {
+    int e = errno;
+    if (names != stack_names) free(names);
+    if (e == ENOTSUP) return result;
+    return throw_errno(env, "llistxattr", e);
+  }
+  uint32_t index = 0;
+  char value_stack[4096];
+  for (ssize_t off = 0; off < n;) {
+    const char *name = names + off;
+    size_t name_len = strlen(name);
+    off += name_len + 1;
+    char *value = value_stack;
+    ssize_t vlen = fd >= 0 ? fgetxattr(fd, name, value, sizeof value_stack) : lgetxattr(path, name, value, sizeof value_stack);
+    if (vlen < 0 && errno == ERANGE) {
+      ssize_t need = fd >= 0 ? fgetxattr(fd, name, NULL, 0) : lgetxattr(path, name, NULL, 0);
+      if (need >= 0) {
+        value = malloc(need + 1);
+        vlen = fd >= 0 ? fgetxattr(fd, name, value, need) : lgetxattr(path, name, value, need);
+      }
+    }
+    if (vlen < 0) {
+      int e = errno;
+      if (value != value_stack) free(value);
+      if (e == ENODATA) continue; /* removed between list and get */
+      if (names != stack_names) free(names);
+      return throw_errno(env, "lgetxattr", e);
+    }
+    napi_value pair, nb, vb;
+    napi_create_buffer_copy(env, name_len, name, NULL, &nb);
+    napi_create_buffer_copy(env, vlen, value, NULL, &vb);
+    if (value != value_stack) free(value);
+    napi_create_array_with_length(env, 2, &pair);
+    napi_set_element(env, pair, 0, nb);
+    napi_set_element(env, pair, 1, vb);
+    napi_set_element(env, result, index++, pair);
+  }
+  if (names != stack_names) free(names);
+  return result;
+}
+
+/* setXattr(path: Buffer, name: Buffer, value: Buffer): undefined (lsetxattr). */
+static napi_value set_xattr(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  char path[MAX_PATH_BYTES], name[512];
+  if (get_path(env, argv[0], path, sizeof path) < 0 || get_path(env, argv[1], name, sizeof name) < 0) return NULL;
+  void *value;
+  size_t vlen;
+  napi_get_buffer_info(env, argv[2], &value, &vlen);
+  if (lsetxattr(path, name, value, vlen, 0) < 0) return throw_errno(env, "lsetxattr", errno);
+  return NULL;
+}
+
+/* removeXattr(path: Buffer, name: Buffer): undefined (lremovexattr; a missing name is not an error). */
+static napi_value remove_xattr(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  char path[MAX_PATH_BYTES], name[512];
+  if (get_path(env, argv[0], path, sizeof path) < 0 || get_path(env, argv[1], name, sizeof name) < 0) return NULL;
+  if (lremovexattr(path, name) < 0 && errno != ENODATA) return throw_errno(env, "lremovexattr", errno);
+  return NULL;
+}
+
+/* mknod(path: Buffer, mode: number, rdev: number): undefined; rdev is the kernel's st_rdev. */
+static napi_value do_mknod(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  char path[MAX_PATH_BYTES];
+  if (get_path(env, argv[0], path, sizeof path) < 0) return NULL;
+  mode_t mode = (mode_t)get_number(env, argv[1]);
+  dev_t rdev = (dev_t)get_number(env, argv[2]);
+  if (mknod(path, mode, rdev) < 0) return throw_errno(env, "mknod", errno);
+  return NULL;
+}
+
+/*
+ * utimens(path: Buffer | null, fd: number, mtimeSec, mtimeNsec, atimeSec?, atimeNsec?): sets the
+ * modification time to the nanosecond (atime too when given, else leaves it), never following a
+ * symlink. With fd >= 0 and a null path it is futimens.
+ */
+static napi_value utimens(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  napi_valuetype t;
+  napi_typeof(env, argv[0], &t);
+  int fd = (int)get_number(env, argv[1]);
+  struct timespec ts[2];
+  ts[1].tv_sec = (time_t)get_number(env, argv[2]);
+  ts[1].tv_nsec = (long)get_number(env, argv[3]);
+  if (argc >= 6) {
+    ts[0].tv_sec = (time_t)get_number(env, argv[4]);
+    ts[0].tv_nsec = (long)get_number(env, argv[5]);
+  } else {
+    ts[0].tv_sec = 0;
+    ts[0].tv_nsec = UTIME_OMIT;
+  }
+  if (t == napi_null || t == napi_undefined) {
+    if (futimens(fd, ts) < 0) return throw_errno(env, "futimens", errno);
+    return NULL;
+  }
+  char path[MAX_PATH_BYTES];
+  if (get_path(env, argv[0], path, sizeof path) < 0) return NULL;
+  if (utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW) < 0) return throw_errno(env, "utimensat", errno);
+  return NULL;
+}
+
+/* syncfs(fd): flushes the whole filesystem holding fd — one call instead of an fsync per file. */
+static napi_value do_syncfs(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (syncfs((int)get_number(env, argv[0])) < 0) return throw_errno(env, "syncfs", errno);
+  return NULL;
+}
+
+/* seekData(fd, offset, isHole): the next data (or hole) offset at or after offset, or -1 past the end. */
+static napi_value seek_data(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  bool is_hole = false;
+  napi_get_value_bool(env, argv[2], &is_hole);
+  off_t r = lseek((int)get_number(env, argv[0]), (off_t)get_number(env, argv[1]), is_hole ? SEEK_HOLE : SEEK_DATA);
+  napi_value out;
+  if (r < 0) {
+    if (errno == ENXIO) {
+      napi_create_double(env, -1, &out);
+      return out;
+    }
+    return throw_errno(env, "lseek", errno);
+  }
+  napi_create_double(env, (double)r, &out);
+  return out;
+}
+
+/* makeDev(major, minor) / devMajor(rdev) / devMinor(rdev): glibc's encoding, for mknod via a tool. */
+static napi_value dev_parts(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  dev_t d = (dev_t)get_number(env, argv[0]);
+  napi_value arr, a, b;
+  napi_create_array_with_length(env, 2, &arr);
+  napi_create_double(env, major(d), &a);
+  napi_create_double(env, minor(d), &b);
+  napi_set_element(env, arr, 0, a);
+  napi_set_element(env, arr, 1, b);
+  return arr;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+    {"listXattrs", NULL, list_xattrs, NULL, NULL, NULL, napi_default, NULL},
+    {"setXattr", NULL, set_xattr, NULL, NULL, NULL, napi_default, NULL},
+    {"removeXattr", NULL, remove_xattr, NULL, NULL, NULL, napi_default, NULL},
+    {"mknod", NULL, do_mknod, NULL, NULL, NULL, napi_default, NULL},
+    {"utimens", NULL, utimens, NULL, NULL, NULL, napi_default, NULL},
+    {"syncfs", NULL, do_syncfs, NULL, NULL, NULL, napi_default, NULL},
+    {"seekData", NULL, seek_data, NULL, NULL, NULL, napi_default, NULL},
+    {"devParts", NULL, dev_parts, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  return exports;
+}
+
+NAPI_MODULE_INIT() { return init(env, exports); }

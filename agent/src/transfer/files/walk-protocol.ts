@@ -1,0 +1,47 @@
+/** Messages between the sender's main thread and its walker (walk-worker.ts). */
+export interface WalkerInput {
+  /** Absolute path of the source folder, latin1. */
+  root: string;
+  excludes: string[];
+  /** The target's index (meta + facts records) from READY; null on a first copy. */
+  index: ArrayBuffer | null;
+  /** The sender's hash cache from its last verified send of this folder. */
+  cache: ArrayBuffer | null;
+  /** Int32[0] = batches posted and not yet sent; the walker waits at maxInflight. */
+  inflight: SharedArrayBuffer;
+  maxInflight: number;
+  batchBytes: number;
+  /** Files up to this size travel inside batches; larger ones are streamed in cells. */
+  inlineMax: number;
+}
+
+export interface WalkStats {
+  entries: number;
+  files: number;
+  dirs: number;
+  symlinks: number;
+  hardlinks: number;
+  specials: number;
+  /** Sum of regular files' sizes. */
+  bytes: number;
+  put: number;
+  meta: number;
+  keep: number;
+  inlineBytes: number;
+  chunkedBytes: number;
+  copied: number;
+}
+
+export interface LargeFile {
+  path: string;
+  fileId: number;
+  size: number;
+  isSparse: boolean;
+}
+
+export type WalkerMessage =
+  | { t: "batch"; buf: ArrayBuffer; offset: number; length: number; count: number; large?: LargeFile }
+  | { t: "note"; kind: "skipped" | "vanished" | "changed" | "error"; path: string; text: string }
+  | { t: "done"; stats: WalkStats; cache: ArrayBuffer }
+  | { t: "resent" }
+  | { t: "failed"; message: string };

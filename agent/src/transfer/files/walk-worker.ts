@@ -1,0 +1,396 @@
+/**
+ * The sender's walker, on a worker thread: a synchronous readdir + lstat walk (far faster than an
+ * awaited opendir loop), reading extended attributes, deciding per entry what the target needs
+ * (by its manifest), reading and hashing small files, and packing records into large batches
+ * for the main thread to frame and send. Large files are only announced; the main thread streams
+ * them. Batches in flight are bounded by a shared counter, so memory stays flat on huge trees.
+ */
+import fs from "node:fs";
+import { parentPort, workerData } from "node:worker_threads";
+import { BufReader, BufWriter, Content, EntryType, encodeXattrs, isSameMeta, joinPath, Op, readFacts, readMeta, writeRecord, type EntryMeta, type EntryTypeCode } from "./entry-codec";
+import { compileExcludes } from "./exclude-glob";
+import { CELL_BYTES, cellCount, cellHash, fileHashFromCells } from "./file-hash";
+import { devKey, readMountInfo, SKIPPED_FS_TYPES } from "./mount-types";
+import { loadNativeFs } from "./native/native-fs";
+import { TreePaths } from "./tree-paths";
+import type { WalkerInput, WalkerMessage, WalkStats } from "./walk-protocol";
+
+const input = workerData as WalkerInput;
+const native = loadNativeFs();
+const paths = new TreePaths(input.root);
+const isExcluded = compileExcludes(input.excludes);
+const inflight = new Int32Array(input.inflight);
+const mounts = readMountInfo();
+
+interface TargetEntry extends EntryMeta {
+  ino: number;
+}
+
+const target = new Map<string, TargetEntry>();
+const targetByHash = new Map<string, string>();
+if (input.index) {
+  const r = new BufReader(Buffer.from(input.index));
+  while (!r.isDone) {
+    const m = readMeta(r);
+    const f = readFacts(r);
+    target.set(m.path, { ...m, ino: f.ino });
+    if (m.type === EntryType.file && m.hash.length > 0 && m.size > 0) targetByHash.set(m.hash.toString("latin1"), m.path);
+  }
+}
+
+interface CacheEntry {
+  ino: number;
+  size: number;
+  mtimeNs: bigint;
+  ctimeNs: bigint;
+  hash: Buffer;
+}
+const cache = new Map<string, CacheEntry>();
+if (input.cache) {
+  const r = new BufReader(Buffer.from(input.cache));
+  while (!r.isDone) {
+    const p = r.str();
+    cache.set(p, { ino: r.num(), size: r.num(), mtimeNs: BigInt(r.str()), ctimeNs: BigInt(r.str()), hash: Buffer.from(r.bytes()) });
+  }
+}
+const newCache = new BufWriter(1024 * 1024);
+
+const stats: WalkStats = { entries: 0, files: 0, dirs: 0, symlinks: 0, hardlinks: 0, specials: 0, bytes: 0, put: 0, meta: 0, keep: 0, inlineBytes: 0, chunkedBytes: 0, copied: 0 };
+const firstNameOf = new Map<string, string>();
+const isPutPath = new Set<string>();
+let nextFileId = 1;
+let batch = new BufWriter(input.batchBytes + 256 * 1024);
+let batchCount = 0;
+
+function post(message: WalkerMessage, transfer: ArrayBuffer[] = []): void {
+  parentPort!.postMessage(message, transfer);
+}
+
+function note(kind: "skipped" | "vanished" | "changed" | "error", path: string, text: string): void {
+  post({ t: "note", kind, path, text });
+}
+
+function flush(large?: { path: string; fileId: number; size: number; isSparse: boolean }): void {
+  if (batchCount === 0 && !large) return;
+  // Wait while the main thread has enough batches queued (it decrements as it sends).
+  for (;;) {
+    const n = Atomics.load(inflight, 0);
+    if (n < input.maxInflight) break;
+    Atomics.wait(inflight, 0, n, 1000);
+  }
+  Atomics.add(inflight, 0, 1);
+  const length = batch.length;
+  const buf = batch.buf.buffer as ArrayBuffer;
+  post({ t: "batch", buf, offset: batch.buf.byteOffset, length, count: batchCount, large }, [buf]);
+  batch = new BufWriter(input.batchBytes + 256 * 1024);
+  batchCount = 0;
+}
+
+function splitNs(ns: bigint): [number, number] {
+  let sec = ns / 1_000_000_000n;
+  let nsec = ns - sec * 1_000_000_000n;
+  if (nsec < 0n) {
+    sec -= 1n;
+    nsec += 1_000_000_000n;
+  }
+  return [Number(sec), Number(nsec)];
+}
+
+function typeOf(st: fs.BigIntStats): EntryTypeCode | 0 {
+  if (st.isFile()) return EntryType.file;
+  if (st.isDirectory()) return EntryType.dir;
+  if (st.isSymbolicLink()) return EntryType.symlink;
+  if (st.isCharacterDevice()) return EntryType.chr;
+  if (st.isBlockDevice()) return EntryType.blk;
+  if (st.isFIFO()) return EntryType.fifo;
+  return 0;
+}
+
+function metaOf(rel: string, abs: Buffer, st: fs.BigIntStats, type: EntryTypeCode): EntryMeta {
+  const [mtimeSec, mtimeNsec] = splitNs(st.mtimeNs);
+  let xattrs: Buffer = Buffer.alloc(0);
+  try {
+    xattrs = encodeXattrs(native.listXattrs(abs));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") throw error;
+    note("error", rel, `cannot read extended attributes: ${(error as Error).message}`);
+  }
+  const size = type === EntryType.file ? Number(st.size) : 0;
+  return {
+    path: rel,
+    type,
+    mode: Number(st.mode & 0o7777n),
+    uid: Number(st.uid),
+    gid: Number(st.gid),
+    mtimeSec,
+    mtimeNsec,
+    size,
+    rdev: type === EntryType.chr || type === EntryType.blk ? Number(st.rdev) : 0,
+    link: type === EntryType.symlink ? fs.readlinkSync(abs, { encoding: "buffer" }).toString("latin1") : "",
+    isHardlink: false,
+    isSparse: type === EntryType.file && size > 0 && Number(st.blocks) * 512 < size,
+    xattrs,
+    hash: Buffer.alloc(0),
+  };
+}
+
+/** Reads a whole small file straight into the batch; null if it vanished. */
+function readInline(abs: Buffer, size: number): { data: Buffer; isChanged: boolean } | null {
+  let fd: number;
+  try {
+    fd = fs.openSync(abs, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ELOOP") return null;
+    throw error;
+  }
+  try {
+    const buf = Buffer.allocUnsafe(size + 1);
+    let n = 0;
+    while (n < buf.length) {
+      const k = fs.readSync(fd, buf, n, buf.length - n, null);
+      if (k === 0) break;
+      n += k;
+    }
+    return { data: buf.subarray(0, Math.min(n, size)), isChanged: n !== size };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function hashFileSync(abs: Buffer, size: number): Buffer | null {
+  let fd: number;
+  try {
+    fd = fs.openSync(abs, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+  } catch {
+    return null;
+  }
+  try {
+    const cells: Buffer[] = [];
+    const buf = Buffer.allocUnsafe(Math.min(size, CELL_BYTES));
+    for (let i = 0; i < cellCount(size); i++) {
+      const len = Math.min(CELL_BYTES, size - i * CELL_BYTES);
+      let n = 0;
+      while (n < len) {
+        const k = fs.readSync(fd, buf, n, len - n, i * CELL_BYTES + n);
+        if (k === 0) return null;
+        n += k;
+      }
+      cells.push(cellHash(buf.subarray(0, len)));
+    }
+    return fileHashFromCells(size, cells);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function cachedHash(rel: string, st: fs.BigIntStats): Buffer | null {
+  const c = cache.get(rel);
+  if (!c || c.ino !== Number(st.ino) || c.size !== Number(st.size) || c.mtimeNs !== st.mtimeNs || c.ctimeNs !== st.ctimeNs) return null;
+  return c.hash;
+}
+
+function remember(rel: string, st: fs.BigIntStats, hash: Buffer): void {
+  newCache.str(rel);
+  newCache.num(Number(st.ino));
+  newCache.num(Number(st.size));
+  newCache.str(st.mtimeNs.toString());
+  newCache.str(st.ctimeNs.toString());
+  newCache.bytes(hash);
+}
+
+function emit(op: number, e: EntryMeta, content = 0, data: Buffer | null = null, copyFrom = "", fileId = 0): void {
+  writeRecord(batch, op, e, content, data, copyFrom, fileId);
+  batchCount++;
+  stats.entries++;
+  if (op === Op.put) {
+    stats.put++;
+    isPutPath.add(e.path);
+  } else if (op === Op.meta) stats.meta++;
+  else stats.keep++;
+  if (batch.length >= input.batchBytes || batchCount >= 20000) flush();
+}
+
+function keepOrMeta(e: EntryMeta, t: TargetEntry): void {
+  emit(isSameMeta(e, t) ? Op.keep : Op.meta, e);
+}
+
+/** Sends one regular file's content (or the instruction to copy it on the target). */
+function putFile(rel: string, abs: Buffer, st: fs.BigIntStats, e: EntryMeta, knownHash: Buffer | null): void {
+  if (e.size <= input.inlineMax) {
+    let got = readInline(abs, e.size);
+    if (!got) return note("vanished", rel, "vanished during the transfer");
+    if (got.isChanged) {
+      const again = fs.lstatSync(abs, { bigint: true });
+      got = readInline(abs, Number(again.size));
+      if (!got) return note("vanished", rel, "vanished during the transfer");
+      Object.assign(e, metaOf(rel, abs, again, EntryType.file));
+      if (got.isChanged) e.size = got.data.length;
+      note("changed", rel, "changed while it was read; sent as read");
+      st = again;
+    }
+    e.hash = cellHash(got.data);
+    remember(rel, st, e.hash);
+    stats.inlineBytes += got.data.length;
+    emit(Op.put, e, Content.inline, got.data);
+    return;
+  }
+  const copySource = knownHash ? targetByHash.get(knownHash.toString("latin1")) : undefined;
+  if (knownHash && copySource !== undefined) {
+    e.hash = knownHash;
+    remember(rel, st, knownHash);
+    stats.copied++;
+    emit(Op.put, e, Content.copyFrom, null, copySource);
+    return;
+  }
+  const fileId = nextFileId++;
+  remember(rel, st, Buffer.alloc(0));
+  stats.chunkedBytes += e.size;
+  emit(Op.put, e, Content.chunked, null, "", fileId);
+  flush({ path: rel, fileId, size: e.size, isSparse: e.isSparse });
+}
+
+function visitFile(rel: string, abs: Buffer, st: fs.BigIntStats, e: EntryMeta, force: boolean): void {
+  stats.files++;
+  stats.bytes += e.size;
+  if (st.nlink > 1n) {
+    const key = `${st.dev}:${st.ino}`;
+    const first = firstNameOf.get(key);
+    if (first !== undefined && first !== rel) {
+      stats.hardlinks++;
+      e.isHardlink = true;
+      e.link = first;
+      const t = target.get(rel);
+      const tf = target.get(first);
+      if (!force && t && tf && t.type === EntryType.file && t.ino === tf.ino && !isPutPath.has(first)) keepOrMeta(e, t);
+      else emit(Op.put, e);
+      return;
+    }
+    if (first === undefined) firstNameOf.set(key, rel);
+  }
+  const t = force ? undefined : target.get(rel);
+  let hash = cachedHash(rel, st);
+  if (t && t.type === EntryType.file && t.size === e.size && t.hash.length > 0) {
+    hash ??= hashFileSync(abs, e.size);
+    if (hash) remember(rel, st, hash);
+    if (hash && hash.equals(t.hash)) {
+      e.hash = hash;
+      keepOrMeta(e, t);
+      return;
+    }
+  }
+  // A file of this size that the target may hold under another name (renamed or copied).
+  if (!hash && e.size > input.inlineMax && targetByHash.size > 0) hash = hashFileSync(abs, e.size);
+  putFile(rel, abs, st, e, hash);
+}
+
+function visit(rel: string, st: fs.BigIntStats, type: EntryTypeCode, force: boolean): void {
+  const abs = paths.abs(rel);
+  const e = metaOf(rel, abs, st, type);
+  if (type === EntryType.file) return visitFile(rel, abs, st, e, force);
+  const t = force ? undefined : target.get(rel);
+  if (type === EntryType.dir) stats.dirs++;
+  else if (type === EntryType.symlink) stats.symlinks++;
+  else stats.specials++;
+  const isSameKind = !!t && t.type === type && t.link === e.link && t.rdev === e.rdev;
+  if (isSameKind) keepOrMeta(e, t);
+  else emit(Op.put, e);
+}
+
+function lstatOrNull(rel: string): fs.BigIntStats | null {
+  try {
+    return fs.lstatSync(paths.abs(rel), { bigint: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") {
+      note("vanished", rel, "vanished during the walk");
+      return null;
+    }
+    throw error;
+  }
+}
+
+function walk(): void {
+  const rootSt = fs.lstatSync(paths.abs(""), { bigint: true });
+  if (!rootSt.isDirectory()) throw new Error(`${input.root} is not a directory`);
+  visit("", rootSt, EntryType.dir, false);
+  const stack: { rel: string; dev: bigint }[] = [{ rel: "", dev: rootSt.dev }];
+  while (stack.length > 0) {
+    const { rel: dir, dev } = stack.pop()!;
+    let names: Buffer[];
+    try {
+      names = fs.readdirSync(paths.abs(dir), { encoding: "buffer" });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "ENOENT" || code === "ENOTDIR") note("vanished", dir, "folder vanished during the walk");
+      else note("error", dir, `cannot list folder: ${(error as Error).message}`);
+      continue;
+    }
+    for (const name of names) {
+      const rel = joinPath(dir, name.toString("latin1"));
+      if (dir === "" && rel === ".ferry") {
+        note("skipped", rel, "a top-level .ferry folder would collide with the receiver's state folder");
+        continue;
+      }
+      const st = lstatOrNull(rel);
+      if (!st) continue;
+      const type = typeOf(st);
+      if (isExcluded(rel, type === EntryType.dir)) continue;
+      if (type === 0) {
+        note("skipped", rel, "socket skipped (a socket is created by the program that listens on it)");
+        continue;
+      }
+      try {
+        visit(rel, st, type, false);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === "ENOENT") {
+          note("vanished", rel, "vanished during the walk");
+          continue;
+        }
+        throw error;
+      }
+      if (type !== EntryType.dir) continue;
+      if (st.dev !== dev) {
+        const m = mounts.get(devKey(st.dev));
+        if (m && SKIPPED_FS_TYPES.has(m.fsType)) {
+          note("skipped", rel, `contents not copied: ${m.fsType} filesystem (pseudo, memory-backed or shared)`);
+          continue;
+        }
+      }
+      stack.push({ rel, dev: st.dev });
+    }
+  }
+  flush();
+}
+
+function resend(list: string[]): void {
+  for (const rel of list) {
+    const st = rel === "" ? fs.lstatSync(paths.abs(""), { bigint: true }) : lstatOrNull(rel);
+    if (!st) continue;
+    const type = typeOf(st);
+    if (type === 0) continue;
+    try {
+      visit(rel, st, type, true);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") note("vanished", rel, "vanished before it could be re-sent");
+      else throw error;
+    }
+  }
+  flush();
+}
+
+parentPort!.on("message", (m: { t: "start" } | { t: "resend"; paths: string[] }) => {
+  try {
+    if (m.t === "start") {
+      walk();
+      const c = newCache.result();
+      post({ t: "done", stats, cache: c.buffer.slice(c.byteOffset, c.byteOffset + c.length) as ArrayBuffer });
+    } else {
+      resend(m.paths);
+      post({ t: "resent" });
+    }
+  } catch (error) {
+    post({ t: "failed", message: (error as Error).stack ?? String(error) });
+  }
+});

@@ -1,0 +1,26 @@
+import type { ConsistencyReport, TransferNote } from "./file-frames";
+
+/** Messages between the receiver's main thread and its writer (write-worker.ts). */
+export interface WriterInput {
+  outDir: string;
+  isSync: boolean;
+  excludes: string[];
+  sourceLabel: string;
+}
+
+export type WriterRequest =
+  | { t: "index" }
+  | { t: "batch"; payload: Uint8Array; flags: number; rawLength: number; checksum: number }
+  | { t: "chunk"; fileId: number; offset: number; data: Uint8Array }
+  | { t: "fileEnd"; fileId: number; isOk: boolean; isVanished: boolean; hash: Uint8Array }
+  | { t: "finishRound"; round: number; notes: TransferNote[] }
+  | { t: "complete" }
+  | { t: "salvage" };
+
+export type WriterReply =
+  | { t: "index"; index: ArrayBuffer; knownEntries: number; isRoot: boolean }
+  | { t: "consumed"; bytes: number }
+  | { t: "report"; report: ConsistencyReport; resend: string[]; bytesWritten: number; entriesWritten: number }
+  | { t: "completed" }
+  | { t: "salvaged" }
+  | { t: "failed"; message: string; isUserError: boolean };

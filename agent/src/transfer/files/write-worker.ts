@@ -1,0 +1,645 @@
+/**
+ * The receiver's writer, on a worker thread with synchronous calls (no thread-pool round trip per
+ * file): applies records in order, writes every file under a temporary name in its folder and
+ * renames it into place only once its content and metadata are complete, keeps the manifest,
+ * and at the end of a round checks the whole target against what the source sent.
+ */
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { parentPort, workerData } from "node:worker_threads";
+import zlib from "node:zlib";
+import { crc32 } from "../frames";
+import {
+  BufReader,
+  BufWriter,
+  Content,
+  decodeXattrs,
+  encodeXattrs,
+  EntryType,
+  isSafeRelativePath,
+  joinPath,
+  Op,
+  parentOf,
+  readRecord,
+  toPathBuffer,
+  writeFacts,
+  writeMeta,
+  type EntryMeta,
+  type Record,
+  type TargetFacts,
+} from "./entry-codec";
+import { compileExcludes } from "./exclude-glob";
+import { displayPath, type ConsistencyReport, type TransferNote } from "./file-frames";
+import { cellHash } from "./file-hash";
+import { ManifestLog } from "./manifest-log";
+import { loadNativeFs } from "./native/native-fs";
+import { TreePaths } from "./tree-paths";
+import type { WriterInput, WriterRequest, WriterReply } from "./write-protocol";
+
+const input = workerData as WriterInput;
+const native = loadNativeFs();
+const isRoot = process.getuid?.() === 0;
+const outLatin1 = Buffer.from(input.outDir, "utf8").toString("latin1");
+fs.mkdirSync(input.outDir, { recursive: true });
+const paths = new TreePaths(outLatin1);
+const stateDir = path.join(input.outDir, ".ferry", "files");
+const manifest = ManifestLog.open(stateDir);
+const outFd = fs.openSync(input.outDir, "r");
+const isExcluded = compileExcludes(input.excludes);
+const TEMP_PREFIX = ".~ferry-";
+const TEMP_RE = /^\.~ferry-[0-9a-f]{8}-\d+$/;
+const tag = crypto.randomBytes(4).toString("hex");
+let tempCounter = 0;
+
+const CHECKPOINT_RECORDS = 50_000;
+const CHECKPOINT_BYTES = 1024 * 1024 * 1024;
+const CHECKPOINT_MS = 30_000;
+let bytesSinceCheckpoint = 0;
+let lastCheckpoint = Date.now();
+
+const source = new Map<string, EntryMeta>();
+const dirsToApply = new Set<string>();
+const knownDirs = new Set<string>([""]);
+const resend = new Set<string>();
+/** Entries that cannot be made here (device nodes without root): reported, not re-requested. */
+const unfixable = new Set<string>();
+const notes: TransferNote[] = [];
+const namesOfInode = new Map<number, Set<string>>();
+const openLarge = new Map<number, { fd: number; tmp: string; meta: EntryMeta }>();
+let hasOwnerNote = false;
+let bytesWritten = 0;
+let entriesWritten = 0;
+
+function reply(m: WriterReply, transfer: ArrayBuffer[] = []): void {
+  parentPort!.postMessage(m, transfer);
+}
+
+function note(kind: string, p: string, text: string): void {
+  if (notes.length < 10_000) notes.push({ kind, path: displayPath(p), text });
+}
+
+function typeOf(st: fs.BigIntStats): number {
+  if (st.isFile()) return EntryType.file;
+  if (st.isDirectory()) return EntryType.dir;
+  if (st.isSymbolicLink()) return EntryType.symlink;
+  if (st.isCharacterDevice()) return EntryType.chr;
+  if (st.isBlockDevice()) return EntryType.blk;
+  if (st.isFIFO()) return EntryType.fifo;
+  return 0;
+}
+
+function splitNs(ns: bigint): [number, number] {
+  let sec = ns / 1_000_000_000n;
+  let nsec = ns - sec * 1_000_000_000n;
+  if (nsec < 0n) {
+    sec -= 1n;
+    nsec += 1_000_000_000n;
+  }
+  return [Number(sec), Number(nsec)];
+}
+
+function factsOf(st: fs.BigIntStats): TargetFacts {
+  const [ctimeSec, ctimeNsec] = splitNs(st.ctimeNs);
+  return { ino: Number(st.ino), ctimeSec, ctimeNsec };
+}
+
+function isSameFacts(f: TargetFacts, st: fs.BigIntStats): boolean {
+  const g = factsOf(st);
+  return f.ino === g.ino && f.ctimeSec === g.ctimeSec && f.ctimeNsec === g.ctimeNsec;
+}
+
+function lstatOrNull(rel: string): fs.BigIntStats | null {
+  try {
+    return fs.lstatSync(paths.abs(rel), { bigint: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return null;
+    throw error;
+  }
+}
+
+/** Every entry of the target folder but our state folder; leftover temporary files are removed. */
+function walkTarget(): Map<string, fs.BigIntStats> {
+  const found = new Map<string, fs.BigIntStats>();
+  const rootSt = fs.lstatSync(paths.abs(""), { bigint: true });
+  found.set("", rootSt);
+  const stack = [""];
+  while (stack.length > 0) {
+    const dir = stack.pop()!;
+    let names: Buffer[];
+    try {
+      names = fs.readdirSync(paths.abs(dir), { encoding: "buffer" });
+    } catch {
+      continue;
+    }
+    for (const n of names) {
+      const name = n.toString("latin1");
+      const rel = joinPath(dir, name);
+      if (dir === "" && name === ".ferry") continue;
+      if (name.startsWith(TEMP_PREFIX) && TEMP_RE.test(name)) {
+        fs.rmSync(paths.abs(rel), { force: true, recursive: true });
+        continue;
+      }
+      const st = lstatOrNull(rel);
+      if (!st) continue;
+      found.set(rel, st);
+      if (st.isDirectory()) stack.push(rel);
+    }
+  }
+  return found;
+}
+
+function forgetDirs(rel: string): void {
+  paths.forget(rel);
+  for (const d of knownDirs) if (d === rel || d.startsWith(`${rel}/`)) knownDirs.delete(d);
+}
+
+function removeTree(rel: string): void {
+  const abs = paths.abs(rel);
+  const st = lstatOrNull(rel);
+  if (!st) return;
+  if (st.isDirectory()) {
+    for (const n of fs.readdirSync(abs, { encoding: "buffer" })) removeTree(joinPath(rel, n.toString("latin1")));
+    fs.rmdirSync(paths.abs(rel));
+    forgetDirs(rel);
+  } else fs.unlinkSync(abs);
+}
+
+/** The parent must be a real folder (never a symlink), so a record cannot write outside OUT. */
+function ensureParent(rel: string): void {
+  const parent = parentOf(rel);
+  if (knownDirs.has(parent)) return;
+  ensureParent(parent);
+  const st = lstatOrNull(parent);
+  if (!st || !st.isDirectory()) throw Object.assign(new Error(`parent folder ${displayPath(parent)} is missing`), { code: "ENOPARENT" });
+  knownDirs.add(parent);
+}
+
+function tempFor(rel: string): string {
+  return joinPath(parentOf(rel), `${TEMP_PREFIX}${tag}-${tempCounter++}`);
+}
+
+function chownIfAllowed(rel: string, abs: Buffer, meta: EntryMeta, fd: number | null): void {
+  try {
+    if (fd !== null) fs.fchownSync(fd, meta.uid, meta.gid);
+    else fs.lchownSync(abs, meta.uid, meta.gid);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EPERM" || isRoot) throw error;
+    if (!hasOwnerNote) note("skipped", "", "owners not kept: the receiver does not run as root");
+    hasOwnerNote = true;
+  }
+}
+
+function setXattrs(rel: string, abs: Buffer, meta: EntryMeta, isNew: boolean): void {
+  const wanted = decodeXattrs(meta.xattrs);
+  if (!isNew) {
+    const names = new Set(wanted.map(([k]) => k.toString("latin1")));
+    for (const [k] of native.listXattrs(abs)) if (!names.has(k.toString("latin1"))) native.removeXattr(abs, k);
+  }
+  for (const [k, v] of wanted) {
+    try {
+      native.setXattr(abs, k, v);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "EPERM" || code === "ENOTSUP" || code === "EACCES") note("error", rel, `extended attribute ${k.toString("latin1")} not set: ${code}`);
+      else throw error;
+    }
+  }
+}
+
+/** Owner, then mode (chown clears setuid), then xattrs (ACLs), then times (every call above moves them). */
+function applyMeta(rel: string, abs: Buffer, meta: EntryMeta, fd: number | null, isNew: boolean): void {
+  chownIfAllowed(rel, abs, meta, fd);
+  if (meta.type !== EntryType.symlink) {
+    if (fd !== null) fs.fchmodSync(fd, meta.mode);
+    else fs.chmodSync(abs, meta.mode);
+  }
+  if (meta.xattrs.length > 0 || !isNew) setXattrs(rel, abs, meta, isNew);
+  if (fd !== null) native.utimens(null, fd, meta.mtimeSec, meta.mtimeNsec);
+  else native.utimens(abs, -1, meta.mtimeSec, meta.mtimeNsec);
+}
+
+/** Puts a complete temporary entry in place of whatever is at rel, then records it. */
+function commit(tmp: string, rel: string, meta: EntryMeta): void {
+  const abs = paths.abs(rel);
+  try {
+    fs.renameSync(paths.abs(tmp), abs);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== "EISDIR" && code !== "ENOTEMPTY" && code !== "EEXIST" && code !== "ENOTDIR") throw error;
+    removeTree(rel);
+    fs.renameSync(paths.abs(tmp), paths.abs(rel));
+  }
+  record(rel, meta);
+}
+
+function record(rel: string, meta: EntryMeta): void {
+  const st = fs.lstatSync(paths.abs(rel), { bigint: true });
+  manifest.put(meta, factsOf(st));
+  entriesWritten++;
+  if (st.isFile() && st.nlink > 1n) {
+    // A new name or new metadata moved the inode's ctime: refresh its other names' records.
+    const ino = Number(st.ino);
+    const names = namesOfInode.get(ino) ?? new Set<string>();
+    if (meta.isHardlink) names.add(meta.link);
+    for (const other of names) {
+      const m = manifest.entries.get(other);
+      const ost = other === rel ? null : lstatOrNull(other);
+      if (m && ost && Number(ost.ino) === ino) manifest.put(m.meta, factsOf(ost));
+    }
+    names.add(rel);
+    namesOfInode.set(ino, names);
+  }
+  maybeCheckpoint();
+}
+
+function checkpoint(): void {
+  native.syncfs(outFd);
+  manifest.flush();
+  bytesSinceCheckpoint = 0;
+  lastCheckpoint = Date.now();
+}
+
+function maybeCheckpoint(): void {
+  if (manifest.pendingRecords >= CHECKPOINT_RECORDS || bytesSinceCheckpoint >= CHECKPOINT_BYTES || Date.now() - lastCheckpoint >= CHECKPOINT_MS) checkpoint();
+}
+
+const ZERO_BLOCK = Buffer.alloc(4096);
+
+function writeAll(fd: number, data: Buffer, position: number, isSparse: boolean): void {
+  if (!isSparse) {
+    let done = 0;
+    while (done < data.length) done += fs.writeSync(fd, data, done, data.length - done, position + done);
+    return;
+  }
+  // Runs of zero blocks stay holes (the file was sized with ftruncate first).
+  let o = 0;
+  while (o < data.length) {
+    const end = Math.min(o + 4096, data.length);
+    if (data.subarray(o, end).equals(ZERO_BLOCK.subarray(0, end - o))) {
+      o = end;
+      continue;
+    }
+    let runEnd = end;
+    while (runEnd < data.length) {
+      const next = Math.min(runEnd + 4096, data.length);
+      if (data.subarray(runEnd, next).equals(ZERO_BLOCK.subarray(0, next - runEnd))) break;
+      runEnd = next;
+    }
+    let done = o;
+    while (done < runEnd) done += fs.writeSync(fd, data, done, runEnd - done, position + done);
+    o = runEnd;
+  }
+}
+
+function openTemp(rel: string, tmp: string): number {
+  return fs.openSync(paths.abs(tmp), fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
+}
+
+function putFile(r: Record): void {
+  const rel = r.path;
+  const tmp = tempFor(rel);
+  if (r.isHardlink) {
+    const target = lstatOrNull(rel);
+    const first = lstatOrNull(r.link);
+    if (!first || !first.isFile()) throw Object.assign(new Error(`hard link target ${displayPath(r.link)} is missing`), { code: "ENOLINKTARGET" });
+    if (target && target.ino === first.ino) return record(rel, r);
+    fs.linkSync(paths.abs(r.link), paths.abs(tmp));
+    return commit(tmp, rel, r);
+  }
+  if (r.content === Content.copyFrom) {
+    const from = manifest.entries.get(r.copyFrom);
+    const fst = lstatOrNull(r.copyFrom);
+    if (!from || !fst || !isSameFacts(from.facts, fst) || !from.meta.hash.equals(r.hash)) {
+      resend.add(rel);
+      return;
+    }
+    fs.copyFileSync(paths.abs(r.copyFrom), paths.abs(tmp), fs.constants.COPYFILE_FICLONE);
+    const fd = fs.openSync(paths.abs(tmp), fs.constants.O_RDWR | fs.constants.O_NOFOLLOW);
+    try {
+      applyMeta(rel, paths.abs(tmp), r, fd, true);
+    } finally {
+      fs.closeSync(fd);
+    }
+    return commit(tmp, rel, r);
+  }
+  const fd = openTemp(rel, tmp);
+  if (r.content === Content.chunked) {
+    if (r.size > 0) fs.ftruncateSync(fd, r.size);
+    openLarge.set(r.fileId, { fd, tmp, meta: r });
+    return;
+  }
+  try {
+    const data = r.data ?? Buffer.alloc(0);
+    if (!cellHash(data).equals(r.hash)) {
+      resend.add(rel);
+      note("error", rel, "content hash of the received bytes does not match the sender's");
+      fs.closeSync(fd);
+      fs.unlinkSync(paths.abs(tmp));
+      return;
+    }
+    if (r.isSparse) fs.ftruncateSync(fd, r.size);
+    writeAll(fd, data, 0, r.isSparse);
+    bytesWritten += data.length;
+    bytesSinceCheckpoint += data.length;
+    applyMeta(rel, paths.abs(tmp), r, fd, true);
+  } finally {
+    fs.closeSync(fd);
+  }
+  commit(tmp, rel, r);
+}
+
+function putOther(r: Record): void {
+  const rel = r.path;
+  if (r.type === EntryType.dir) {
+    const st = lstatOrNull(rel);
+    if (st && !st.isDirectory()) removeTree(rel);
+    if (!st || !st.isDirectory()) {
+      if (rel === "") fs.mkdirSync(paths.abs(rel), { recursive: true });
+      else fs.mkdirSync(paths.abs(rel), 0o700);
+    }
+    knownDirs.add(rel);
+    dirsToApply.add(rel);
+    return;
+  }
+  const tmp = tempFor(rel);
+  const tmpAbs = paths.abs(tmp);
+  if (r.type === EntryType.symlink) fs.symlinkSync(toPathBuffer(r.link), tmpAbs);
+  else {
+    const typeBits = r.type === EntryType.chr ? fs.constants.S_IFCHR : r.type === EntryType.blk ? fs.constants.S_IFBLK : fs.constants.S_IFIFO;
+    try {
+      native.mknod(tmpAbs, typeBits | (r.mode & 0o777), r.rdev);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "EPERM") {
+        unfixable.add(rel);
+        note("skipped", rel, "device node not created: the receiver does not run as root");
+        return;
+      }
+      throw error;
+    }
+  }
+  applyMeta(rel, tmpAbs, r, null, true);
+  commit(tmp, rel, r);
+}
+
+function applyRecord(r: ReturnType<typeof readRecord>): void {
+  const rel = r.path;
+  if (!isSafeRelativePath(rel)) throw new Error(`unsafe path from the sender: ${JSON.stringify(displayPath(rel))}`);
+  if (r.op === Op.keep) {
+    const m = manifest.entries.get(rel);
+    if (!m) {
+      resend.add(rel);
+      return;
+    }
+    source.set(rel, m.meta);
+    if (m.meta.type === EntryType.dir) knownDirs.add(rel);
+    if (m.meta.type === EntryType.file && m.meta.isHardlink) {
+      const st = lstatOrNull(rel);
+      if (st) namesOfInode.set(Number(st.ino), (namesOfInode.get(Number(st.ino)) ?? new Set()).add(rel));
+    }
+    return;
+  }
+  const meta: EntryMeta = { ...r, data: undefined } as unknown as EntryMeta;
+  delete (meta as Partial<Record>).data;
+  source.set(rel, meta);
+  try {
+    if (rel !== "") ensureParent(rel);
+    if (r.op === Op.meta) {
+      if (r.type === EntryType.dir) {
+        knownDirs.add(rel);
+        dirsToApply.add(rel);
+        return;
+      }
+      applyMeta(rel, paths.abs(rel), r, null, false);
+      record(rel, r);
+      return;
+    }
+    if (r.type === EntryType.file) putFile(r);
+    else putOther(r);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOSPC" || code === "EDQUOT" || code === "EROFS" || code === "EIO") throw error;
+    note("error", rel, (error as Error).message);
+    resend.add(rel);
+  }
+}
+
+function applyBatch(payload: Buffer, flags: number, rawLength: number, checksum: number): void {
+  const raw = flags & 1 ? zlib.inflateRawSync(payload) : payload;
+  if (raw.length !== rawLength || crc32([raw]) !== checksum) {
+    // Its entries show up as missing at the end of the round and are sent again.
+    note("error", "", "a damaged batch frame was dropped");
+    return;
+  }
+  const reader = new BufReader(raw);
+  while (!reader.isDone) applyRecord(readRecord(reader));
+}
+
+function onChunk(fileId: number, offset: number, data: Buffer): void {
+  const f = openLarge.get(fileId);
+  if (!f) return;
+  writeAll(f.fd, data, offset, f.meta.isSparse);
+  bytesWritten += data.length;
+  bytesSinceCheckpoint += data.length;
+}
+
+/** The hash is the receiver's, of the bytes it got; isOk says the sender's agrees. */
+function onFileEnd(fileId: number, isOk: boolean, isVanished: boolean, hash: Buffer): void {
+  const f = openLarge.get(fileId);
+  if (!f) return;
+  openLarge.delete(fileId);
+  const rel = f.meta.path;
+  if (!isOk || isVanished) {
+    fs.closeSync(f.fd);
+    fs.unlinkSync(paths.abs(f.tmp));
+    if (isVanished) source.delete(rel);
+    else {
+      note("error", rel, "content hash of the received bytes does not match the sender's");
+      resend.add(rel);
+    }
+    return;
+  }
+  f.meta.hash = hash;
+  source.set(rel, f.meta);
+  try {
+    applyMeta(rel, paths.abs(f.tmp), f.meta, f.fd, true);
+  } finally {
+    fs.closeSync(f.fd);
+  }
+  commit(f.tmp, rel, f.meta);
+}
+
+function buildIndex(): ArrayBuffer {
+  const now = walkTarget();
+  const w = new BufWriter(1024 * 1024);
+  for (const [p, m] of [...manifest.entries]) {
+    const st = now.get(p);
+    if (!st || typeOf(st) !== m.meta.type || (!isSameFacts(m.facts, st) && m.meta.type !== EntryType.dir)) {
+      manifest.delete(p);
+      continue;
+    }
+    // A folder's ctime moves with every change inside it; its own metadata is checked by value.
+    if (m.meta.type === EntryType.dir) {
+      const [s, ns] = splitNs(st.mtimeNs);
+      if (Number(st.mode & 0o7777n) !== m.meta.mode || Number(st.uid) !== m.meta.uid || Number(st.gid) !== m.meta.gid || s !== m.meta.mtimeSec || ns !== m.meta.mtimeNsec) {
+        manifest.delete(p);
+        continue;
+      }
+    }
+    if (st.isFile() && st.nlink > 1n) namesOfInode.set(Number(st.ino), (namesOfInode.get(Number(st.ino)) ?? new Set()).add(p));
+    writeMeta(w, m.meta);
+    writeFacts(w, m.facts);
+  }
+  const out = w.result();
+  return out.buffer.slice(out.byteOffset, out.byteOffset + out.length) as ArrayBuffer;
+}
+
+function isUnderExcluded(rel: string, isDir: boolean): boolean {
+  if (isExcluded(rel, isDir)) return true;
+  for (let p = parentOf(rel); p !== ""; p = parentOf(p)) if (isExcluded(p, true)) return true;
+  return false;
+}
+
+function finishRound(round: number, senderNotes: TransferNote[]): { report: ConsistencyReport; resend: string[] } {
+  for (const [id, f] of openLarge) {
+    fs.closeSync(f.fd);
+    fs.rmSync(paths.abs(f.tmp), { force: true });
+    resend.add(f.meta.path);
+    openLarge.delete(id);
+  }
+  let now = walkTarget();
+  let deleted = 0;
+  if (input.isSync) {
+    const extras = [...now.keys()].filter((p) => p !== "" && !source.has(p) && !isUnderExcluded(p, now.get(p)!.isDirectory())).sort();
+    let removedDir: string | null = null;
+    for (const p of extras) {
+      if (removedDir !== null && p.startsWith(`${removedDir}/`)) continue;
+      removeTree(p);
+      deleted++;
+      if (now.get(p)!.isDirectory()) removedDir = p;
+    }
+    for (const p of [...manifest.entries.keys()]) if (!source.has(p)) manifest.delete(p);
+  }
+  // Folders last and deepest first: writing inside a folder moves its times.
+  const dirs = [...source.values()].filter((e) => e.type === EntryType.dir).sort((a, b) => b.path.length - a.path.length);
+  for (const d of dirs) {
+    const abs = paths.abs(d.path);
+    if (!lstatOrNull(d.path)?.isDirectory()) continue;
+    try {
+      if (dirsToApply.has(d.path)) applyMeta(d.path, abs, d, null, !manifest.entries.has(d.path));
+      else native.utimens(abs, -1, d.mtimeSec, d.mtimeNsec);
+      record(d.path, d);
+    } catch (error) {
+      note("error", d.path, (error as Error).message);
+    }
+  }
+  checkpoint();
+
+  now = walkTarget();
+  const different: string[] = [];
+  const missing: string[] = [];
+  const extra: string[] = [];
+  for (const [p, e] of source) {
+    const st = now.get(p);
+    if (!st) {
+      missing.push(p);
+      continue;
+    }
+    if (!isSameEntry(p, e, st)) different.push(p);
+  }
+  for (const [p, st] of now) if (!source.has(p) && !isUnderExcluded(p, st.isDirectory())) extra.push(p);
+  const again = new Set([...resend, ...different, ...missing].filter((p) => !unfixable.has(p) && source.has(p)));
+  resend.clear();
+  const report: ConsistencyReport = {
+    source: input.sourceLabel,
+    target: input.outDir,
+    round,
+    total: source.size,
+    different: different.length,
+    missing: missing.length,
+    extra: extra.length,
+    deleted,
+    differentPaths: different.slice(0, 100).map(displayPath),
+    missingPaths: missing.slice(0, 100).map(displayPath),
+    extraPaths: extra.slice(0, 100).map(displayPath),
+    notes: [...senderNotes, ...notes].slice(0, 1000),
+    isVerified: different.length === 0 && missing.length === 0,
+    at: new Date().toISOString(),
+  };
+  writeReport(report);
+  return { report, resend: [...again] };
+}
+
+function isSameEntry(p: string, e: EntryMeta, st: fs.BigIntStats): boolean {
+  if (typeOf(st) !== e.type) return false;
+  if (e.type !== EntryType.symlink && Number(st.mode & 0o7777n) !== e.mode) return false;
+  if ((isRoot || hasOwnerNote === false) && (Number(st.uid) !== e.uid || Number(st.gid) !== e.gid)) return false;
+  const [s, ns] = splitNs(st.mtimeNs);
+  if (s !== e.mtimeSec || ns !== e.mtimeNsec) return false;
+  const abs = paths.abs(p);
+  if (e.type === EntryType.file) {
+    if (Number(st.size) !== e.size) return false;
+    if (e.isHardlink) {
+      const first = lstatOrNull(e.link);
+      if (!first || first.ino !== st.ino) return false;
+    }
+    const m = manifest.entries.get(p);
+    if (!m || !isSameFacts(m.facts, st) || !m.meta.hash.equals(e.hash)) return false;
+  }
+  if (e.type === EntryType.symlink && fs.readlinkSync(abs, { encoding: "buffer" }).toString("latin1") !== e.link) return false;
+  if ((e.type === EntryType.chr || e.type === EntryType.blk) && Number(st.rdev) !== e.rdev) return false;
+  return encodeXattrs(native.listXattrs(abs)).equals(e.xattrs);
+}
+
+function writeReport(report: ConsistencyReport): void {
+  fs.mkdirSync(stateDir, { recursive: true });
+  fs.writeFileSync(path.join(stateDir, "report.json.tmp"), `${JSON.stringify(report, null, 2)}\n`);
+  fs.renameSync(path.join(stateDir, "report.json.tmp"), path.join(stateDir, "report.json"));
+}
+
+let lastRound: { report: ConsistencyReport; resend: string[] } | null = null;
+
+parentPort!.on("message", (m: WriterRequest) => {
+  try {
+    switch (m.t) {
+      case "index": {
+        const index = buildIndex();
+        reply({ t: "index", index, knownEntries: manifest.entries.size, isRoot }, [index]);
+        return;
+      }
+      case "batch":
+        applyBatch(Buffer.from(m.payload.buffer, m.payload.byteOffset, m.payload.byteLength), m.flags, m.rawLength, m.checksum);
+        reply({ t: "consumed", bytes: m.payload.byteLength });
+        return;
+      case "chunk":
+        onChunk(m.fileId, m.offset, Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength));
+        reply({ t: "consumed", bytes: m.data.byteLength });
+        return;
+      case "fileEnd":
+        onFileEnd(m.fileId, m.isOk, m.isVanished, Buffer.from(m.hash));
+        return;
+      case "finishRound":
+        lastRound = finishRound(m.round, m.notes);
+        reply({ t: "report", report: lastRound.report, resend: lastRound.resend, bytesWritten, entriesWritten });
+        return;
+      case "complete":
+        manifest.compact();
+        reply({ t: "completed" });
+        return;
+      case "salvage":
+        for (const f of openLarge.values()) {
+          fs.closeSync(f.fd);
+          fs.rmSync(paths.abs(f.tmp), { force: true });
+        }
+        openLarge.clear();
+        checkpoint();
+        reply({ t: "salvaged" });
+        return;
+    }
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    const message = e.code === "ENOSPC" ? `target ${input.outDir} is full (no space left on device)` : (e.stack ?? String(e));
+    reply({ t: "failed", message, isUserError: e.code === "ENOSPC" || e.code === "EDQUOT" || e.code === "EROFS" });
+  }
+});
