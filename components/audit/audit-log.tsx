@@ -5,7 +5,7 @@ import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useState } from "react";
 import { formatDateTime } from "@/components/iam/format";
 import { downloadText } from "@/components/iam/download";
-import { QueryState, retryUnlessRefused } from "@/components/iam/query-state";
+import { QueryState } from "@/components/iam/query-state";
 import { useAllowedActions } from "@/components/iam/use-allowed-actions";
 import { useTRPCClient } from "@/components/trpc/client";
 import { errorMessage } from "@/components/trpc/error-message";
@@ -17,7 +17,7 @@ import { Field } from "@/components/ui/field";
 import { SelectField } from "@/components/ui/select";
 import { Table, TBody, Td, Th, THead } from "@/components/ui/table";
 // Type only: list.ts also holds the database query, which must stay out of the browser bundle.
-import type { ListAuditEventsInput } from "@/server/services/audit/list";
+import type { ListAuditEventsInput } from "@/server/services/audit/schemas";
 
 const PAGE_SIZE = 50;
 const FILTER_KEYS = ["from", "to", "user", "operation", "resource", "result"] as const;
@@ -64,12 +64,11 @@ export function AuditLog() {
   const input = toInput(filters);
   const events = useInfiniteQuery({
     queryKey: ["audit", "list", filters],
-    queryFn: ({ pageParam }) => client.audit.list.query({ ...input, limit: PAGE_SIZE, before: pageParam }),
-    initialPageParam: undefined as Date | undefined,
+    queryFn: ({ pageParam }) => client.audit.list.query({ ...input, limit: PAGE_SIZE, cursor: pageParam }),
+    initialPageParam: undefined as string | undefined,
     // Keyset pagination: the next page is everything older than the last row shown.
-    getNextPageParam: (lastPage) => (lastPage.length === PAGE_SIZE ? lastPage.at(-1)?.occurredAt : undefined),
+    getNextPageParam: (lastPage) => (lastPage.length === PAGE_SIZE ? lastPage.at(-1)?.cursor : undefined),
     staleTime: 0,
-    retry: retryUnlessRefused,
   });
   const rows = events.data?.pages.flat() ?? [];
 

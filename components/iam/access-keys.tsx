@@ -17,7 +17,7 @@ import { createAccessKeySchema } from "@/server/services/iam/schemas";
 import { credentialsCsv, downloadText } from "./download";
 import { fieldErrorsOf } from "./form-errors";
 import { formatDateTime } from "./format";
-import { QueryState, retryUnlessRefused } from "./query-state";
+import { QueryState } from "./query-state";
 import { useAllowedActions } from "./use-allowed-actions";
 
 /** Mirrors the server's limit (MAX_ACCESS_KEYS_PER_USER), which refuses a third key anyway. */
@@ -51,7 +51,7 @@ export function AccessKeys() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const { can } = useAllowedActions();
-  const keys = useQuery({ ...trpc.iam.accessKeys.list.queryOptions({}), retry: retryUnlessRefused });
+  const keys = useQuery({ ...trpc.iam.accessKeys.list.queryOptions({}) });
   const [isCreating, setIsCreating] = useState(false);
   const [created, setCreated] = useState<CreatedKey | null>(null);
   const [deleting, setDeleting] = useState<AccessKeyDto | null>(null);

@@ -3,7 +3,6 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTRPC } from "@/components/trpc/client";
-import { retryUnlessRefused } from "./query-state";
 import { errorMessage } from "@/components/trpc/error-message";
 import { Alert } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
@@ -19,7 +18,7 @@ export function CreateUserDialog({ open, onClose, onCreated }: { open: boolean; 
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const { can } = useAllowedActions();
-  const groups = useQuery({ ...trpc.iam.groups.list.queryOptions(), retry: retryUnlessRefused, enabled: open && can("iam:group:list") });
+  const groups = useQuery({ ...trpc.iam.groups.list.queryOptions(), enabled: open && can("iam:group:list") });
   const [fieldErrors, setFieldErrors] = useState<FieldErrors>({});
   const [error, setError] = useState<string | null>(null);
   const create = useMutation(

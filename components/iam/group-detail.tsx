@@ -13,7 +13,7 @@ import { SelectField } from "@/components/ui/select";
 import { updateGroupSchema } from "@/server/services/iam/schemas";
 import { fieldErrorsOf } from "./form-errors";
 import { AttachedPolicies } from "./principal-policies";
-import { QueryState, retryUnlessRefused } from "./query-state";
+import { QueryState } from "./query-state";
 import { useAllowedActions } from "./use-allowed-actions";
 
 function Panel({ title, id, children }: { title: string; id: string; children: React.ReactNode }) {
@@ -31,8 +31,8 @@ export function GroupDetail({ groupId }: { groupId: string }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const { can } = useAllowedActions();
-  const group = useQuery({ ...trpc.iam.groups.get.queryOptions({ groupId }), retry: retryUnlessRefused });
-  const users = useQuery({ ...trpc.iam.users.list.queryOptions(), retry: retryUnlessRefused, enabled: can("iam:group:addUser") && can("iam:user:list") });
+  const group = useQuery({ ...trpc.iam.groups.get.queryOptions({ groupId }) });
+  const users = useQuery({ ...trpc.iam.users.list.queryOptions(), enabled: can("iam:group:addUser") && can("iam:user:list") });
   const [fieldErrors, setFieldErrors] = useState<Partial<Record<"name" | "description", string>>>({});
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);

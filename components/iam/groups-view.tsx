@@ -17,7 +17,7 @@ import { Table, TBody, Td, Th, THead } from "@/components/ui/table";
 import type { GroupDto } from "@/server/services/iam/groups";
 import { createGroupSchema } from "@/server/services/iam/schemas";
 import { fieldErrorsOf } from "./form-errors";
-import { QueryState, retryUnlessRefused } from "./query-state";
+import { QueryState } from "./query-state";
 import { SectionHeader } from "./section-header";
 import { useAllowedActions } from "./use-allowed-actions";
 
@@ -28,7 +28,7 @@ export function GroupsView() {
   const queryClient = useQueryClient();
   const router = useRouter();
   const { can } = useAllowedActions();
-  const groups = useQuery({ ...trpc.iam.groups.list.queryOptions(), retry: retryUnlessRefused });
+  const groups = useQuery({ ...trpc.iam.groups.list.queryOptions() });
   const [isCreating, setIsCreating] = useState(false);
   const [deleting, setDeleting] = useState<GroupDto | null>(null);
   const [fieldErrors, setFieldErrors] = useState<GroupFieldErrors>({});

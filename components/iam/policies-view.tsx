@@ -12,7 +12,7 @@ import { ConfirmDialog } from "@/components/ui/confirm";
 import { EmptyState } from "@/components/ui/empty-state";
 import { Table, TBody, Td, Th, THead } from "@/components/ui/table";
 import type { PolicyDto } from "@/server/services/iam/policies";
-import { QueryState, retryUnlessRefused } from "./query-state";
+import { QueryState } from "./query-state";
 import { SectionHeader } from "./section-header";
 import { useAllowedActions } from "./use-allowed-actions";
 
@@ -20,7 +20,7 @@ export function PoliciesView() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const { can } = useAllowedActions();
-  const policies = useQuery({ ...trpc.iam.policies.list.queryOptions(), retry: retryUnlessRefused });
+  const policies = useQuery({ ...trpc.iam.policies.list.queryOptions() });
   const [deleting, setDeleting] = useState<PolicyDto | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const remove = useMutation(

@@ -17,7 +17,7 @@ import { summarizePolicy } from "@/server/authz/summarize";
 import { createPolicySchema } from "@/server/services/iam/schemas";
 import { fieldErrorsOf } from "./form-errors";
 import { PolicySummaryView } from "./policy-summary";
-import { isConflict, QueryState, retryUnlessRefused } from "./query-state";
+import { isConflict, QueryState } from "./query-state";
 import { useAllowedActions } from "./use-allowed-actions";
 
 const NEW_POLICY_TEXT = `{
@@ -216,7 +216,7 @@ export function PolicyDetail({ policyId, isJustCreated }: { policyId: string; is
   const router = useRouter();
   const queryClient = useQueryClient();
   const { can } = useAllowedActions();
-  const policy = useQuery({ ...trpc.iam.policies.get.queryOptions({ policyId }), retry: retryUnlessRefused });
+  const policy = useQuery({ ...trpc.iam.policies.get.queryOptions({ policyId }) });
   const [formKey, setFormKey] = useState(0);
   const [notice, setNotice] = useState<string | null>(isJustCreated ? "The policy was created. Attach it to users or user groups." : null);
   const [hasNewerVersion, setHasNewerVersion] = useState(false);

@@ -10,7 +10,7 @@ import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Dialog, DialogActions } from "@/components/ui/dialog";
 import { SelectField } from "@/components/ui/select";
-import { QueryState, retryUnlessRefused } from "./query-state";
+import { QueryState } from "./query-state";
 import { useAllowedActions } from "./use-allowed-actions";
 
 export type Principal = { type: "user" | "group"; id: string; name: string };
@@ -21,9 +21,9 @@ export function AttachedPolicies({ principal }: { principal: Principal }) {
   const queryClient = useQueryClient();
   const { can } = useAllowedActions();
   const attachedInput = { principalType: principal.type, principalId: principal.id };
-  const attached = useQuery({ ...trpc.iam.policies.listAttached.queryOptions(attachedInput), retry: retryUnlessRefused });
+  const attached = useQuery({ ...trpc.iam.policies.listAttached.queryOptions(attachedInput) });
   const canAttach = can("iam:policy:attach");
-  const all = useQuery({ ...trpc.iam.policies.list.queryOptions(), retry: retryUnlessRefused, enabled: canAttach });
+  const all = useQuery({ ...trpc.iam.policies.list.queryOptions(), enabled: canAttach });
   const [selected, setSelected] = useState("");
   const [error, setError] = useState<string | null>(null);
 

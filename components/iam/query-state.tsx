@@ -37,10 +37,3 @@ export function QueryState({ isLoading, error, what }: { isLoading: boolean; err
  * Retry only what may pass on a second try: a refusal, a missing item or a bad input never will,
  * and retrying them would keep the user waiting seconds for the message.
  */
-export function retryUnlessRefused(failureCount: number, error: unknown): boolean {
-  if (error instanceof TRPCClientError) {
-    const code = (error.data as { code?: string } | undefined)?.code;
-    if (code && ["FORBIDDEN", "UNAUTHORIZED", "NOT_FOUND", "BAD_REQUEST", "CONFLICT", "TOO_MANY_REQUESTS"].includes(code)) return false;
-  }
-  return failureCount < 2;
-}

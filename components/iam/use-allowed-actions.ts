@@ -2,7 +2,6 @@
 
 import { useQuery } from "@tanstack/react-query";
 import { useTRPC } from "@/components/trpc/client";
-import { retryUnlessRefused } from "./query-state";
 import type { Action } from "@/server/authz/actions";
 
 /**
@@ -12,7 +11,7 @@ import type { Action } from "@/server/authz/actions";
  */
 export function useAllowedActions() {
   const trpc = useTRPC();
-  const query = useQuery({ ...trpc.session.allowedActions.queryOptions(), retry: retryUnlessRefused });
+  const query = useQuery({ ...trpc.session.allowedActions.queryOptions() });
   const allowed = new Set<string>(query.data ?? []);
   return { can: (action: Action) => allowed.has(action), isLoading: query.isLoading };
 }

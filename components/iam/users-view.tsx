@@ -14,7 +14,7 @@ import type { UserDto } from "@/server/services/iam/users";
 import { CreateUserDialog } from "./create-user-dialog";
 import { formatDateTime } from "./format";
 import { PrincipalPoliciesDialog } from "./principal-policies";
-import { QueryState, retryUnlessRefused } from "./query-state";
+import { QueryState } from "./query-state";
 import { SectionHeader } from "./section-header";
 import { useAllowedActions } from "./use-allowed-actions";
 
@@ -22,7 +22,7 @@ export function UsersView({ currentUserId }: { currentUserId: string }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const { can } = useAllowedActions();
-  const users = useQuery({ ...trpc.iam.users.list.queryOptions(), retry: retryUnlessRefused });
+  const users = useQuery({ ...trpc.iam.users.list.queryOptions() });
   const [isCreating, setIsCreating] = useState(false);
   const [policiesOf, setPoliciesOf] = useState<UserDto | null>(null);
   const [deleting, setDeleting] = useState<UserDto | null>(null);

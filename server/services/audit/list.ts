@@ -1,23 +1,8 @@
-import { and, desc, eq, gte, ilike, lt, lte, or, type SQL } from "drizzle-orm";
-import { z } from "zod";
+import { and, desc, eq, gte, ilike, lte, or, sql, type SQL } from "drizzle-orm";
 import { auditEvents } from "@/drizzle/schema";
 import { assertCan } from "../../authz/assert-can";
 import type { ServiceContext } from "../context";
-
-export const listAuditEventsSchema = z
-  .object({
-    from: z.coerce.date().optional(),
-    to: z.coerce.date().optional(),
-    user: z.string().trim().max(254).optional(),
-    operation: z.string().trim().max(100).optional(),
-    resource: z.string().trim().max(200).optional(),
-    result: z.enum(["success", "failure"]).optional(),
-    /** Keyset pagination: the occurredAt of the last row of the previous page. */
-    before: z.coerce.date().optional(),
-    limit: z.number().int().min(1).max(500).default(100),
-  })
-  .refine((v) => !v.from || !v.to || v.from <= v.to, { path: ["to"], message: "The end of the time range is before its start" });
-export type ListAuditEventsInput = z.input<typeof listAuditEventsSchema>;
+import { listAuditEventsSchema, type ListAuditEventsInput } from "./schemas";
 
 function like(value: string) {
   return `%${value.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
@@ -28,7 +13,11 @@ async function queryAuditEvents(ctx: ServiceContext, input: ListAuditEventsInput
   const where: (SQL | undefined)[] = [eq(auditEvents.accountId, ctx.actor.accountId)];
   if (f.from) where.push(gte(auditEvents.occurredAt, f.from));
   if (f.to) where.push(lte(auditEvents.occurredAt, f.to));
-  if (f.before) where.push(lt(auditEvents.occurredAt, f.before));
+  if (f.cursor) {
+    const [at, id] = f.cursor.split("|") as [string, string];
+    // Row comparison on (time, id): rows sharing a timestamp are neither skipped nor repeated.
+    where.push(sql`(${auditEvents.occurredAt}, ${auditEvents.id}) < (${`${at}Z`}::timestamptz, ${id}::uuid)`);
+  }
   if (f.user) where.push(ilike(auditEvents.userName, like(f.user)));
   if (f.operation) where.push(ilike(auditEvents.operation, like(f.operation)));
   if (f.resource) {
@@ -54,6 +43,7 @@ async function queryAuditEvents(ctx: ServiceContext, input: ListAuditEventsInput
       resourceName: auditEvents.resourceName,
       result: auditEvents.result,
       errorCode: auditEvents.errorCode,
+      cursor: sql<string>`to_char(${auditEvents.occurredAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') || '|' || ${auditEvents.id}`,
     })
     .from(auditEvents)
     .where(and(...where))
@@ -81,7 +71,7 @@ export async function exportAuditEventsCsv(ctx: ServiceContext, input: ListAudit
   const rows = await queryAuditEvents(ctx, { ...input, limit: 500 });
   const all = [...rows];
   while (all.length < 10_000 && rows.length === 500) {
-    const next = await queryAuditEvents(ctx, { ...input, limit: 500, before: all.at(-1)!.occurredAt });
+    const next = await queryAuditEvents(ctx, { ...input, limit: 500, cursor: all.at(-1)!.cursor });
     if (!next.length) break;
     all.push(...next);
     if (next.length < 500) break;

@@ -1,4 +1,5 @@
-import { exportAuditEventsCsv, listAuditEvents, listAuditEventsSchema } from "../../services/audit/list";
+import { exportAuditEventsCsv, listAuditEvents } from "../../services/audit/list";
+import { listAuditEventsSchema } from "../../services/audit/schemas";
 import { authedProcedure, createRouter } from "../init";
 
 export const auditRouter = createRouter({
