@@ -3,7 +3,8 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 
-const SOURCE_DIRS = ["app", "components", "server", "drizzle"];
+// agent/src/protocol is compiled into the console too (the agent API parses with its schemas).
+const SOURCE_DIRS = ["app", "components", "server", "drizzle", "agent/src/protocol"];
 const SOURCE_FILES = ["package.json", "next.config.js", "postcss.config.mjs", "tsconfig.json", "instrumentation.ts"];
 
 function newestMtime(entry) {
