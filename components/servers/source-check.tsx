@@ -6,7 +6,7 @@ function Availability({ label, level }: { label: string; level: { available: boo
   return (
     <div className="rounded-lg border border-slate-200 bg-white p-4">
       <div className="flex items-center gap-2 text-sm font-medium text-slate-900">
-        {label}
+        <span>{label}</span>
         <Pill tone={level.available ? "success" : "danger"}>{level.available ? "Available" : "Not available"}</Pill>
       </div>
       {level.reason ? <p className="mt-1 text-sm text-slate-600">{level.reason}</p> : null}

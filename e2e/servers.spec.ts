@@ -1,0 +1,93 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { expect, test, type Page } from "@playwright/test";
+import { signInAsAdmin } from "./admin";
+
+// The Source servers pages with a real agent registered against the console under test.
+
+const ROOT = path.resolve(import.meta.dirname, "..");
+let agent: ChildProcess | undefined;
+let stateDir: string;
+let accessKeyId: string;
+
+async function trpcMutation<T>(page: Page, procedure: string, input: unknown): Promise<T> {
+  const response = await page.request.post(`/api/trpc/${procedure}`, { data: { json: input } });
+  expect(response.ok(), `${procedure}: ${await response.text()}`).toBe(true);
+  return ((await response.json()) as { result: { data: { json: T } } }).result.data.json;
+}
+
+test.beforeAll(async ({ browser, baseURL }) => {
+  const page = await browser.newPage();
+  await signInAsAdmin(page);
+  const key = await trpcMutation<{ accessKeyId: string; secretAccessKey: string }>(page, "iam.accessKeys.create", { description: "e2e servers agent" });
+  accessKeyId = key.accessKeyId;
+  await page.close();
+  stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "ferry-e2e-agent-"));
+  agent = spawn(process.execPath, [path.join(ROOT, "agent/bin/ferry-agent.mjs"), "source"], {
+    cwd: ROOT,
+    env: { ...process.env, FERRY_CONSOLE_URL: baseURL, FERRY_AK: key.accessKeyId, FERRY_SK: key.secretAccessKey, FERRY_AGENT_STATE_DIR: stateDir },
+    stdio: "ignore",
+  });
+});
+
+test.afterAll(async ({ browser }) => {
+  agent?.kill("SIGKILL");
+  if (stateDir) fs.rmSync(stateDir, { recursive: true, force: true });
+  const page = await browser.newPage();
+  await signInAsAdmin(page);
+  await trpcMutation(page, "iam.accessKeys.delete", { accessKeyId });
+  await page.close();
+});
+
+test("a registered source is listed connected, with its details, check, commands and downloadable logs", async ({ page }) => {
+  const hostname = os.hostname();
+  await signInAsAdmin(page);
+  const table = page.getByRole("table", { name: "Source servers" });
+  const row = table.getByRole("row").filter({ hasText: hostname });
+  await expect(row).toBeVisible({ timeout: 30_000 });
+  await expect(row.getByText("Connected")).toBeVisible();
+
+  await page.getByRole("searchbox", { name: "Search" }).fill("no-such-host-anywhere");
+  await expect(page.getByText("No source server matches.")).toBeVisible();
+  await page.getByRole("searchbox", { name: "Search" }).fill(hostname);
+  await row.getByRole("link", { name: hostname }).click();
+
+  await expect(page.getByRole("heading", { level: 1, name: hostname })).toBeVisible();
+  await expect(page.getByRole("tab", { name: "Source info", selected: true })).toBeVisible();
+  await expect(page.getByText("Kernel", { exact: true })).toBeVisible();
+  await expect(page.getByRole("table", { name: "Disks and partitions" })).toBeVisible();
+  await expect(page.getByRole("table", { name: "Network interfaces" })).toBeVisible();
+
+  await page.getByRole("tab", { name: "Source check" }).click();
+  const checks = page.getByRole("table", { name: "Checks" });
+  await expect(checks.getByRole("row").filter({ hasText: "Linux source server" })).toBeVisible();
+  await expect(page.getByText("Block-level migration", { exact: true })).toBeVisible();
+
+  await page.getByRole("button", { name: "Collect logs" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "asked for its log" })).toBeVisible();
+  await page.getByRole("tab", { name: "Commands and logs" }).click();
+  await expect(page.getByRole("table", { name: "Commands" }).getByRole("row").filter({ hasText: "Collect logs" }).getByText("Succeeded")).toBeVisible({ timeout: 30_000 });
+  const download = page.waitForEvent("download");
+  await page.getByRole("table", { name: "Agent logs" }).getByRole("button", { name: /^Download / }).first().click();
+  const file = await download;
+  expect(file.suggestedFilename()).toMatch(/^ferry-agent-.*\.log$/);
+  const text = fs.readFileSync(await file.path(), "utf8");
+  expect(text).toContain("registered as a new source server");
+});
+
+test("the Agent page offers the bundle with its SHA-256 and the commands for this console", async ({ page, baseURL }) => {
+  await signInAsAdmin(page);
+  await page.goto("/agent");
+  const sha = (await page.getByTestId("agent-sha256").textContent())!.trim();
+  expect(sha).toMatch(/^[0-9a-f]{64}$/);
+  const response = await page.request.get("/api/agent/download");
+  expect(response.ok()).toBe(true);
+  const body = await response.body();
+  expect(createHash("sha256").update(body).digest("hex")).toBe(sha);
+  expect(body.subarray(0, 19).toString()).toBe("#!/usr/bin/env node");
+  await expect(page.getByText(`ferry-agent init --console ${baseURL} --ak <your AK>`)).toBeVisible();
+  await expect(page.getByRole("link", { name: "Download ferry-agent" })).toHaveAttribute("href", "/api/agent/download");
+});
