@@ -1,0 +1,336 @@
+import { execFileSync } from "node:child_process";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startReceiver, type RunningReceiver, type SessionResult } from "../receiver";
+import { TransferError } from "../sender";
+import { toPathBuffer } from "./entry-codec";
+import { sendFiles, type FileSendOptions } from "./file-sender";
+import { loadNativeFs } from "./native/native-fs";
+import { canMountTmpfs, diffTrees, hasCommand, isRoot, snapshotTree } from "./testing/tree-snapshot";
+import { TreePaths } from "./tree-paths";
+
+const TOKEN = "files-test-token-8c1d";
+const MiB = 1024 * 1024;
+const native = loadNativeFs();
+
+let work: string;
+let receiver: RunningReceiver;
+let port: number;
+let outDir: string;
+
+function tmpDir(name: string): string {
+  const d = path.join(work, name);
+  fs.mkdirSync(d, { recursive: true });
+  return d;
+}
+
+async function send(root: string, extra: Partial<FileSendOptions> = {}) {
+  const result = await sendFiles({
+    host: "127.0.0.1",
+    port,
+    credentials: { kind: "token", token: TOKEN },
+    root,
+    isSync: false,
+    stateDir: path.join(work, "sender-state"),
+    ...extra,
+  });
+  const session: SessionResult = await receiver.nextSession();
+  return { result, session };
+}
+
+function expectSameTree(source: string, target: string): void {
+  expect(diffTrees(snapshotTree(source), snapshotTree(target))).toEqual([]);
+}
+
+function setTime(p: string | Buffer, sec: number, nsec: number): void {
+  native.utimens(typeof p === "string" ? Buffer.from(p) : p, -1, sec, nsec);
+}
+
+beforeAll(async () => {
+  work = fs.mkdtempSync(path.join(os.tmpdir(), "ferry-files-"));
+  outDir = path.join(work, "out");
+  receiver = await startReceiver({ host: "127.0.0.1", port: 0, credentials: { kind: "token", token: TOKEN }, outDir });
+  port = receiver.address.port;
+});
+
+afterAll(async () => {
+  await receiver?.close();
+  // GNU rm walks relative to each folder, so it removes paths longer than PATH_MAX too.
+  execFileSync("rm", ["-rf", work]);
+});
+
+/** Names, depths, holes and metadata that break naive copies. */
+function makeEdgeCases(root: string): void {
+  const p = (...parts: string[]) => path.join(root, ...parts);
+  fs.mkdirSync(p("plain"), { recursive: true });
+  fs.writeFileSync(p("plain", "small.txt"), "hello\n");
+  fs.writeFileSync(p("plain", "empty"), "");
+  fs.writeFileSync(p("name with\nnewline"), "newline in the name");
+  const invalid = Buffer.concat([Buffer.from(`${root}/bad-`), Buffer.from([0xff, 0xfe, 0x80]), Buffer.from("-utf8")]);
+  fs.writeFileSync(invalid, "not utf-8");
+  fs.writeFileSync(p("x".repeat(255)), "longest name");
+  // A path far past PATH_MAX (4096 bytes including the NUL), reachable only relative to a directory.
+  const tree = new TreePaths(Buffer.from(root).toString("latin1"));
+  let rel = "deep";
+  fs.mkdirSync(tree.abs(rel));
+  while (rel.length < 4300) {
+    rel += `/${"d".repeat(200)}`;
+    fs.mkdirSync(tree.abs(rel));
+  }
+  fs.writeFileSync(tree.abs(`${rel}/file-at-${rel.length}-bytes`), "deep content");
+  tree.close();
+  // Sparse: holes at the start, between and at the end; a dense multi-cell file.
+  const fd = fs.openSync(p("sparse.img"), "w");
+  fs.writeSync(fd, Buffer.from("data in the middle"), 0, 18, 6 * MiB);
+  fs.writeSync(fd, crypto.randomBytes(5000), 0, 5000, 13 * MiB);
+  fs.ftruncateSync(fd, 40 * MiB);
+  fs.closeSync(fd);
+  fs.writeFileSync(p("random.bin"), crypto.randomBytes(9 * MiB + 123));
+  // Links.
+  fs.writeFileSync(p("plain", "linked"), "three names");
+  fs.linkSync(p("plain", "linked"), p("hard-a"));
+  fs.mkdirSync(p("other"));
+  fs.linkSync(p("plain", "linked"), p("other", "hard-b"));
+  fs.symlinkSync("plain/small.txt", p("rel-link"));
+  fs.symlinkSync("/nonexistent/target", p("dangling"));
+  fs.symlinkSync("plain", p("dir-link"));
+  fs.mkdirSync(p("empty-dir"));
+  native.mknod(Buffer.from(p("fifo")), fs.constants.S_IFIFO | 0o640, 0);
+  // Modes.
+  fs.writeFileSync(p("setuid"), "#!/bin/sh\n");
+  fs.chmodSync(p("setuid"), 0o4755);
+  fs.mkdirSync(p("setgid-dir"));
+  fs.chmodSync(p("setgid-dir"), 0o2775);
+  fs.mkdirSync(p("sticky"));
+  fs.chmodSync(p("sticky"), 0o1777);
+  fs.mkdirSync(p("read-only-dir"));
+  fs.writeFileSync(p("read-only-dir", "inside"), "x");
+  fs.chmodSync(p("read-only-dir"), 0o500);
+  // Extended attributes, binary values included.
+  native.setXattr(Buffer.from(p("plain", "small.txt")), Buffer.from("user.comment"), Buffer.from([0, 1, 2, 255]));
+  native.setXattr(Buffer.from(p("other")), Buffer.from("user.dir"), Buffer.from("on a folder"));
+  // Times to the nanosecond, on files, links and folders (set last: writing inside moves them).
+  setTime(p("plain", "small.txt"), 1234567890, 123456789);
+  setTime(p("rel-link"), 1111111111, 999999999);
+  setTime(p("random.bin"), 2000000000, 1);
+  setTime(p("empty-dir"), 1500000000, 500);
+}
+
+describe("file transfer fidelity", () => {
+  it("copies generated edge cases field by field (names, 4 KiB+ paths, holes, links, modes, xattrs, ns times)", async () => {
+    const src = tmpDir("edge-src");
+    makeEdgeCases(src);
+    const { result, session } = await send(src);
+    expect(result.report).toMatchObject({ isVerified: true, different: 0, missing: 0, extra: 0 });
+    expect(session.isOk).toBe(true);
+    expect(session.files?.report.total).toBe(result.stats.entries);
+    expectSameTree(src, outDir);
+    // Holes stay holes: far fewer blocks than bytes.
+    const st = fs.statSync(path.join(outDir, "sparse.img"));
+    expect(st.blocks * 512).toBeLessThan(1 * MiB);
+    // The report is kept on the target.
+    const report = JSON.parse(fs.readFileSync(path.join(outDir, ".ferry/files/report.json"), "utf8"));
+    expect(report).toMatchObject({ isVerified: true, total: result.stats.entries });
+    // No temporary name is left behind.
+    expect(snapshotTreeNames(outDir).filter((n) => n.includes(".~ferry-"))).toEqual([]);
+  });
+
+  it.skipIf(!isRoot)("keeps owners by number, device nodes and root-only xattrs (needs root)", async () => {
+    const src = tmpDir("root-src");
+    fs.writeFileSync(path.join(src, "owned"), "owned by nobody known");
+    fs.lchownSync(path.join(src, "owned"), 12345, 54321);
+    fs.symlinkSync("owned", path.join(src, "owned-link"));
+    fs.lchownSync(path.join(src, "owned-link"), 4242, 4343);
+    native.mknod(Buffer.from(path.join(src, "null")), fs.constants.S_IFCHR | 0o666, Number(fs.statSync("/dev/null").rdev));
+    native.setXattr(Buffer.from(path.join(src, "owned")), Buffer.from("trusted.ferry"), Buffer.from("trusted value"));
+    let hasSecurity = true;
+    try {
+      native.setXattr(Buffer.from(path.join(src, "owned")), Buffer.from("security.ferry"), Buffer.from("label"));
+    } catch {
+      hasSecurity = false;
+    }
+    const { result } = await send(src, { isSync: true });
+    expect(result.report.isVerified).toBe(true);
+    expectSameTree(src, outDir);
+    expect(fs.lstatSync(path.join(outDir, "owned-link")).uid).toBe(4242);
+    if (hasSecurity) expect(native.listXattrs(Buffer.from(path.join(outDir, "owned"))).map(([k]) => k.toString())).toContain("security.ferry");
+  });
+
+  it.skipIf(!hasCommand("setfacl"))("keeps POSIX ACLs, access and default (needs the acl package)", async () => {
+    const src = tmpDir("acl-src");
+    fs.writeFileSync(path.join(src, "shared"), "acl");
+    fs.mkdirSync(path.join(src, "inherit"));
+    execFileSync("setfacl", ["-m", "u:1234:rwx,g:55:r", path.join(src, "shared")]);
+    execFileSync("setfacl", ["-d", "-m", "g:55:rx", path.join(src, "inherit")]);
+    const { result } = await send(src, { isSync: true });
+    expect(result.report.isVerified).toBe(true);
+    expectSameTree(src, outDir);
+    expect(execFileSync("getfacl", ["-c", path.join(outDir, "shared")]).toString()).toContain("user:1234:rwx");
+    expect(execFileSync("getfacl", ["-c", "-d", path.join(outDir, "inherit")]).toString()).toContain("group:55:r-x");
+  });
+
+  it.skipIf(!isRoot)("copies a real system folder (/etc and /usr/share/doc) field by field", async () => {
+    const src = tmpDir("system-src");
+    execFileSync("cp", ["-a", "/etc", path.join(src, "etc")]);
+    if (fs.existsSync("/usr/share/doc")) execFileSync("cp", ["-a", "/usr/share/doc", path.join(src, "doc")]);
+    // Sockets cannot be copied (nor would rsync); drop any so the comparison is about files.
+    execFileSync("find", [src, "-type", "s", "-delete"]);
+    const { result } = await send(src, { isSync: true });
+    expect(result.report.isVerified).toBe(true);
+    expect(result.stats.entries).toBeGreaterThan(1000);
+    expectSameTree(src, outDir);
+  }, 60_000);
+});
+
+function snapshotTreeNames(root: string): string[] {
+  return [...snapshotTree(root).keys()].map((k) => Buffer.from(k, "latin1").toString("utf8"));
+}
+
+describe("incremental --sync", () => {
+  it("brings modified, added, deleted, renamed and chmod-only entries right; chmod-only sends no content", async () => {
+    const src = tmpDir("sync-src");
+    fs.mkdirSync(path.join(src, "a/b"), { recursive: true });
+    for (let i = 0; i < 50; i++) fs.writeFileSync(path.join(src, "a", `f${i}`), `file ${i}\n`.repeat(i + 1));
+    fs.writeFileSync(path.join(src, "a/b/big.bin"), crypto.randomBytes(3 * MiB));
+    fs.writeFileSync(path.join(src, "keep-me"), "unchanged");
+    fs.mkdirSync(path.join(src, "gone-dir/inner"), { recursive: true });
+    fs.writeFileSync(path.join(src, "gone-dir/inner/x"), "x");
+    await send(src, { isSync: true });
+    expectSameTree(src, outDir);
+
+    fs.appendFileSync(path.join(src, "a/f1"), "modified\n");
+    fs.writeFileSync(path.join(src, "a/new-file"), "added");
+    fs.mkdirSync(path.join(src, "new-dir"));
+    fs.rmSync(path.join(src, "a/f2"));
+    fs.rmSync(path.join(src, "gone-dir"), { recursive: true });
+    fs.renameSync(path.join(src, "a/b/big.bin"), path.join(src, "renamed-big.bin"));
+    fs.renameSync(path.join(src, "a/f3"), path.join(src, "a/f3-renamed"));
+    const second = await send(src, { isSync: true });
+    expect(second.result.report).toMatchObject({ isVerified: true, extra: 0 });
+    expect(second.result.report.deleted).toBeGreaterThanOrEqual(3);
+    expectSameTree(src, outDir);
+    // The renamed 3 MiB file was copied on the target, not sent again.
+    expect(second.result.stats.copied).toBe(1);
+    expect(second.result.contentBytes).toBeLessThan(100 * 1024);
+
+    fs.chmodSync(path.join(src, "keep-me"), 0o600);
+    const third = await send(src, { isSync: true });
+    expectSameTree(src, outDir);
+    expect(third.result.stats).toMatchObject({ meta: 1, put: 0 });
+    expect(third.result.contentBytes).toBe(0);
+
+    const fourth = await send(src, { isSync: true });
+    expect(fourth.result.stats.put + fourth.result.stats.meta).toBe(0);
+    expect(fourth.result.contentBytes).toBe(0);
+  });
+
+  it("leaves extras alone without --sync, reports them, and skips excluded paths", async () => {
+    const src = tmpDir("exclude-src");
+    fs.mkdirSync(path.join(src, "cache"));
+    fs.writeFileSync(path.join(src, "cache/junk"), "junk");
+    fs.writeFileSync(path.join(src, "app.log"), "log");
+    fs.writeFileSync(path.join(src, "kept"), "kept");
+    const target = tmpDir("exclude-out");
+    fs.writeFileSync(path.join(target, "stray"), "not in the source");
+    const r2 = await startReceiver({ host: "127.0.0.1", port: 0, credentials: { kind: "token", token: TOKEN }, outDir: target });
+    try {
+      const result = await sendFiles({
+        host: "127.0.0.1",
+        port: r2.address.port,
+        credentials: { kind: "token", token: TOKEN },
+        root: src,
+        excludes: ["/cache", "*.log"],
+        isSync: false,
+        stateDir: path.join(work, "sender-state"),
+      });
+      expect(result.report).toMatchObject({ isVerified: true, extra: 1, extraPaths: ["stray"] });
+      expect(fs.existsSync(path.join(target, "stray"))).toBe(true);
+      expect(fs.existsSync(path.join(target, "cache"))).toBe(false);
+      expect(fs.existsSync(path.join(target, "app.log"))).toBe(false);
+      expect(fs.readFileSync(path.join(target, "kept"), "utf8")).toBe("kept");
+    } finally {
+      await r2.close();
+    }
+  });
+});
+
+describe("walk", () => {
+  it.skipIf(!canMountTmpfs(os.tmpdir()))("does not descend into a tmpfs mounted inside the tree (needs root)", async () => {
+    const src = tmpDir("mount-src");
+    fs.mkdirSync(path.join(src, "run"));
+    fs.writeFileSync(path.join(src, "real"), "real");
+    execFileSync("mount", ["-t", "tmpfs", "-o", "size=8m", "ferry-test", path.join(src, "run")]);
+    try {
+      fs.writeFileSync(path.join(src, "run/pid"), "123");
+      const { result } = await send(src, { isSync: true });
+      expect(result.report.isVerified).toBe(true);
+      expect(fs.existsSync(path.join(outDir, "run"))).toBe(true);
+      expect(fs.existsSync(path.join(outDir, "run/pid"))).toBe(false);
+      expect(result.notes.some((n) => n.kind === "skipped" && n.text.includes("tmpfs"))).toBe(true);
+    } finally {
+      execFileSync("umount", [path.join(src, "run")]);
+    }
+  });
+
+  it("keeps going when files change or vanish during the walk; a pass at rest then matches", async () => {
+    const src = tmpDir("churn-src");
+    for (let d = 0; d < 20; d++) {
+      fs.mkdirSync(path.join(src, `d${d}`));
+      for (let i = 0; i < 100; i++) fs.writeFileSync(path.join(src, `d${d}`, `f${i}`), `content ${d} ${i}\n`.repeat(40));
+    }
+    fs.writeFileSync(path.join(src, "growing.log"), crypto.randomBytes(2 * MiB));
+    let isChurning = true;
+    let round = 0;
+    const churn = (async () => {
+      // Bounded: a few hundred changes while the send runs, not a tree that grows without end.
+      while (isChurning && round < 150) {
+        round++;
+        for (let d = 0; d < 20; d++) {
+          const victim = path.join(src, `d${d}`, `f${round % 100}`);
+          fs.rmSync(victim, { force: true });
+          fs.writeFileSync(path.join(src, `d${d}`, `new-${round}`), "appeared");
+          fs.appendFileSync(path.join(src, `d${d}`, `f${(round + 50) % 100}`), "more\n".repeat(round));
+        }
+        fs.appendFileSync(path.join(src, "growing.log"), crypto.randomBytes(16 * 1024));
+        await new Promise((r) => setTimeout(r, 2));
+      }
+    })();
+    const sending = send(src, { isSync: true, batchBytes: 16 * 1024 });
+    const { result } = await sending.finally(() => {
+      isChurning = false;
+    });
+    await churn;
+    expect(result.report.isVerified).toBe(true);
+    expect(round).toBeGreaterThan(0);
+    // A second pass with the tree at rest makes the target identical.
+    const again = await send(src, { isSync: true });
+    expect(again.result.report.isVerified).toBe(true);
+    expectSameTree(src, outDir);
+  });
+});
+
+describe("authentication", () => {
+  it("refuses a wrong token before anything is written", async () => {
+    const src = tmpDir("token-src");
+    fs.writeFileSync(path.join(src, "secret"), "x");
+    const target = path.join(work, "token-out");
+    const r2 = await startReceiver({ host: "127.0.0.1", port: 0, credentials: { kind: "token", token: TOKEN }, outDir: target });
+    try {
+      await expect(
+        sendFiles({ host: "127.0.0.1", port: r2.address.port, credentials: { kind: "token", token: "wrong" }, root: src, isSync: false, stateDir: path.join(work, "s2") }),
+      ).rejects.toThrow(TransferError);
+      expect(fs.existsSync(target) ? fs.readdirSync(target) : []).toEqual([]);
+    } finally {
+      await r2.close();
+    }
+  });
+
+  it("refuses paths that would leave the target", async () => {
+    const { isSafeRelativePath } = await import("./entry-codec");
+    for (const bad of ["../x", "a/../../x", "/etc/passwd", "a//b", "a/./b", "a/", "a\0b"]) expect(isSafeRelativePath(bad)).toBe(false);
+    expect(isSafeRelativePath(toPathBuffer("ok/\xff\n").toString("latin1"))).toBe(true);
+  });
+});
