@@ -436,7 +436,7 @@ async function runSession(
       switch (f.type) {
         case FrameType.filesHello: {
           if (current || disks.length > 0) throw new Error("a file session cannot follow disks");
-          const r = await receiveFileSession(channel, f, { outDir: options.outDir, log, pool });
+          const r = await receiveFileSession(channel, f, { outDir: options.outDir, log, pool, checkpointBytes: options.checkpointBytes });
           return { ...r, disks: [] };
         }
         case FrameType.hello: {

@@ -91,14 +91,20 @@ function shareable(payload: Buffer): Uint8Array {
 export async function receiveFileSession(
   channel: FrameChannel,
   helloFrame: Frame,
-  options: { outDir: string; log: (l: string) => void; pool: HashPool },
+  options: { outDir: string; log: (l: string) => void; pool: HashPool; checkpointBytes?: number },
 ): Promise<FileSessionResult> {
   const log = options.log;
   let writer: Writer | null = null;
   let lastReceipt: FilesReceipt | null = null;
   try {
     const hello = filesHelloSchema.parse(parseControlPayload(helloFrame.payload).body);
-    writer = new Writer({ outDir: options.outDir, isSync: hello.isSync, excludes: hello.excludes, sourceLabel: hello.sourceLabel });
+    writer = new Writer({
+      outDir: options.outDir,
+      isSync: hello.isSync,
+      excludes: hello.excludes,
+      sourceLabel: hello.sourceLabel,
+      checkpointBytes: options.checkpointBytes,
+    });
     writer.post({ t: "index" });
     const index = await writer.reply("index");
     log(`files from ${hello.sourceLabel}: into ${options.outDir}${index.knownEntries ? `, ${index.knownEntries} entries already in place` : ""}${hello.isSync ? " (sync)" : ""}`);

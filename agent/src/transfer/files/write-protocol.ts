@@ -6,6 +6,8 @@ export interface WriterInput {
   isSync: boolean;
   excludes: string[];
   sourceLabel: string;
+  /** Flush data and append the manifest after this many bytes (receive --checkpoint); default 1 GiB. */
+  checkpointBytes?: number;
 }
 
 export type WriterRequest =

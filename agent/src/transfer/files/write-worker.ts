@@ -53,7 +53,7 @@ const tag = crypto.randomBytes(4).toString("hex");
 let tempCounter = 0;
 
 const CHECKPOINT_RECORDS = 50_000;
-const CHECKPOINT_BYTES = 1024 * 1024 * 1024;
+const CHECKPOINT_BYTES = input.checkpointBytes ?? 1024 * 1024 * 1024;
 const CHECKPOINT_MS = 30_000;
 let bytesSinceCheckpoint = 0;
 let lastCheckpoint = Date.now();
