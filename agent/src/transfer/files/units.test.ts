@@ -1,0 +1,106 @@
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { BufReader, BufWriter, EntryType, Op, readRecord, writeRecord, type EntryMeta } from "./entry-codec";
+import { compileExcludes } from "./exclude-glob";
+import { ManifestLog } from "./manifest-log";
+import { devKey, parseMountInfo } from "./mount-types";
+import { TreePaths } from "./tree-paths";
+
+const meta = (p: string): EntryMeta => ({
+  path: p,
+  type: EntryType.file,
+  mode: 0o4755,
+  uid: 4_000_000_000,
+  gid: 7,
+  mtimeSec: -5,
+  mtimeNsec: 999_999_999,
+  size: 2 ** 40,
+  rdev: 0,
+  link: "",
+  isHardlink: false,
+  isSparse: true,
+  xattrs: Buffer.from("x"),
+  hash: Buffer.alloc(32, 9),
+});
+
+describe("exclude patterns (rsync's reading)", () => {
+  const m = compileExcludes(["*.log", "/var/cache", "tmp/", "a/**/z", "[ab]c?"]);
+  it.each([
+    ["x/y/app.log", false, true],
+    ["var/cache", true, true],
+    ["srv/var/cache", true, false],
+    ["tmp", true, true],
+    ["tmp", false, false],
+    ["a/b/c/z", false, true],
+    ["q/bcd", false, true],
+    ["q/dcd", false, false],
+  ])("%s (dir %s) excluded: %s", (p, isDir, expected) => expect(m(p, isDir)).toBe(expected));
+});
+
+describe("records", () => {
+  it("round-trip every field, including bytes that are not UTF-8", () => {
+    const w = new BufWriter(16);
+    const name = Buffer.from([0x61, 0xff, 0x0a, 0x80]).toString("latin1");
+    writeRecord(w, Op.put, meta(name), 1, Buffer.from("content"));
+    writeRecord(w, Op.keep, meta("k"));
+    const r = new BufReader(w.result());
+    const a = readRecord(r);
+    expect(a).toMatchObject({ ...meta(name), op: Op.put, data: Buffer.from("content") });
+    expect(readRecord(r)).toEqual({ op: Op.keep, path: "k" });
+    expect(r.isDone).toBe(true);
+  });
+});
+
+describe("manifest log", () => {
+  it("keeps records across reopen and drops a torn tail", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ferry-manifest-"));
+    const log = ManifestLog.open(dir);
+    log.put(meta("a"), { ino: 1, ctimeSec: 2, ctimeNsec: 3 });
+    log.put(meta("b"), { ino: 4, ctimeSec: 5, ctimeNsec: 6 });
+    log.flush();
+    log.delete("a");
+    log.flush();
+    log.close();
+    const file = path.join(dir, "manifest.log");
+    const good = fs.statSync(file).size;
+    fs.appendFileSync(file, Buffer.from([50, 0, 0, 0, 1, 2, 3, 4, 5]));
+    const again = ManifestLog.open(dir);
+    expect([...again.entries.keys()]).toEqual(["b"]);
+    expect(again.entries.get("b")!.facts).toEqual({ ino: 4, ctimeSec: 5, ctimeNsec: 6 });
+    expect(fs.statSync(file).size).toBe(good);
+    again.compact();
+    again.close();
+    expect([...ManifestLog.open(dir).entries.keys()]).toEqual(["b"]);
+    fs.rmSync(dir, { recursive: true });
+  });
+});
+
+describe("paths longer than PATH_MAX", () => {
+  it("reach a file 6000 bytes deep through directory anchors", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ferry-deep-"));
+    const t = new TreePaths(dir);
+    let rel = "";
+    for (let i = 0; i < 30; i++) {
+      rel = rel ? `${rel}/${"n".repeat(199)}` : "n".repeat(199);
+      fs.mkdirSync(t.abs(rel));
+    }
+    fs.writeFileSync(t.abs(`${rel}/f`), "deep");
+    expect(rel.length).toBeGreaterThan(5900);
+    expect(t.abs(`${rel}/f`).length).toBeLessThan(4096);
+    expect(fs.readFileSync(t.abs(`${rel}/f`), "utf8")).toBe("deep");
+    t.close();
+    execFileSync("rm", ["-rf", dir]);
+  });
+});
+
+describe("mountinfo", () => {
+  it("maps devices to filesystem types", () => {
+    const m = parseMountInfo("36 35 0:5 / /proc rw,nosuid - proc proc rw\n40 35 8:1 / /mnt\\040x rw - ext4 /dev/sda1 rw\n");
+    expect(m.get("0:5")).toEqual({ fsType: "proc", mountPoint: "/proc" });
+    expect(m.get("8:1")!.mountPoint).toBe("/mnt x");
+    expect(devKey(BigInt((8 << 8) | 1))).toBe("8:1");
+  });
+});
