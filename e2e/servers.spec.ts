@@ -11,7 +11,8 @@ import { signInAsAdmin } from "./admin";
 const ROOT = path.resolve(import.meta.dirname, "..");
 let agent: ChildProcess | undefined;
 let stateDir: string;
-let accessKeyId: string;
+let agentUserId: string | undefined;
+const SMS_FULL_ACCESS_ID = "00000000-0000-4000-8000-000000000001";
 
 async function trpcMutation<T>(page: Page, procedure: string, input: unknown): Promise<T> {
   const response = await page.request.post(`/api/trpc/${procedure}`, { data: { json: input } });
@@ -22,8 +23,12 @@ async function trpcMutation<T>(page: Page, procedure: string, input: unknown): P
 test.beforeAll(async ({ browser, baseURL }) => {
   const page = await browser.newPage();
   await signInAsAdmin(page);
-  const key = await trpcMutation<{ accessKeyId: string; secretAccessKey: string }>(page, "iam.accessKeys.create", { description: "e2e servers agent" });
-  accessKeyId = key.accessKeyId;
+  // The agent signs as a user of its own with SMS FullAccess, as an operator would set it up.
+  const suffix = Math.random().toString(36).slice(2, 8);
+  const user = await trpcMutation<{ id: string }>(page, "iam.users.create", { email: `agent-${suffix}@acme.test`, name: `Agent ${suffix}`, initialPassword: "agent-e2e-pass-1" });
+  agentUserId = user.id;
+  await trpcMutation(page, "iam.policies.attach", { policyId: SMS_FULL_ACCESS_ID, principalType: "user", principalId: user.id });
+  const key = await trpcMutation<{ accessKeyId: string; secretAccessKey: string }>(page, "iam.accessKeys.create", { userId: user.id, description: "e2e servers agent" });
   await page.close();
   stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "ferry-e2e-agent-"));
   agent = spawn(process.execPath, [path.join(ROOT, "agent/bin/ferry-agent.mjs"), "source"], {
@@ -36,9 +41,10 @@ test.beforeAll(async ({ browser, baseURL }) => {
 test.afterAll(async ({ browser }) => {
   agent?.kill("SIGKILL");
   if (stateDir) fs.rmSync(stateDir, { recursive: true, force: true });
+  if (!agentUserId) return;
   const page = await browser.newPage();
   await signInAsAdmin(page);
-  await trpcMutation(page, "iam.accessKeys.delete", { accessKeyId });
+  await trpcMutation(page, "iam.users.delete", { userId: agentUserId });
   await page.close();
 });
 
