@@ -1,3 +1,4 @@
+import { isMainThread, workerData } from "node:worker_threads";
 import { isUserError } from "./errors";
 
 type Command = { summary: string; run: (argv: string[]) => Promise<number> };
@@ -64,4 +65,6 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv.slice(2));
+// A bundled agent also runs as its own worker threads (file transfer's walker and writer).
+if (!isMainThread && (workerData as Record<string, unknown> | null)?.ferryWorker) await (await import("./transfer/files/worker-entry")).runWorkerRole();
+else process.exitCode = await main(process.argv.slice(2));

@@ -33,7 +33,7 @@ class Writer {
   queuedBytes = 0;
 
   constructor(input: WriterInput) {
-    this.worker = startWorker(new URL("./write-worker.ts", import.meta.url), { workerData: input });
+    this.worker = startWorker(new URL("./write-worker.ts", import.meta.url), "write", { workerData: input });
     this.worker.on("message", (m: WriterReply) => {
       if (m.t === "consumed") this.queuedBytes -= m.bytes;
       else if (m.t === "failed") this.failure ??= Object.assign(new Error(m.message), { isUserError: m.isUserError });

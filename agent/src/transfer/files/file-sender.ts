@@ -122,20 +122,20 @@ function cachePath(stateDir: string, root: string): string {
 function completeCache(buf: Buffer, streamed: Map<string, Buffer>): Buffer {
   const r = new BufReader(buf);
   const w = new BufWriter(buf.length + streamed.size * 40 + 1024);
+  w.str(r.str());
   while (!r.isDone) {
     const p = r.str();
-    const ino = r.num();
-    const size = r.num();
-    const mtime = r.str();
-    const ctime = r.str();
+    const facts = [r.num(), r.num(), r.num(), r.u32(), r.num(), r.u32()];
     let hash = r.bytes();
     if (hash.length === 0) hash = streamed.get(p) ?? hash;
     if (hash.length === 0) continue;
     w.str(p);
-    w.num(ino);
-    w.num(size);
-    w.str(mtime);
-    w.str(ctime);
+    w.num(facts[0]!);
+    w.num(facts[1]!);
+    w.num(facts[2]!);
+    w.u32(facts[3]!);
+    w.num(facts[4]!);
+    w.u32(facts[5]!);
     w.bytes(hash);
   }
   return w.result();
@@ -294,7 +294,7 @@ export async function sendFiles(options: FileSendOptions): Promise<FileSendResul
       batchBytes: options.batchBytes ?? 2 * 1024 * 1024,
       inlineMax: options.inlineMax ?? 1024 * 1024,
     };
-    walker = startWorker(new URL("./walk-worker.ts", import.meta.url), { workerData: input });
+    walker = startWorker(new URL("./walk-worker.ts", import.meta.url), "walk", { workerData: input });
     const messages: WalkerMessage[] = [];
     let wake: (() => void) | null = null;
     let walkerError: Error | null = null;

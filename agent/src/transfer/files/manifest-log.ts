@@ -23,6 +23,8 @@ export class ManifestLog {
   readonly entries = new Map<string, ManifestEntry>();
   private pending = new BufWriter(256 * 1024);
   private pendingCount = 0;
+  /** Records in the file: when far more than live entries, compact() is worth its rewrite. */
+  private logRecords = 0;
 
   private constructor(
     readonly file: string,
@@ -48,6 +50,7 @@ export class ManifestLog {
         break;
       }
       o += 8 + len;
+      log.logRecords++;
     }
     if (o !== data.length) fs.ftruncateSync(fd, o);
     return log;
@@ -105,8 +108,13 @@ export class ManifestLog {
     let done = 0;
     while (done < buf.length) done += fs.writeSync(this.fd, buf, done, buf.length - done, end + done);
     fs.fdatasyncSync(this.fd);
+    this.logRecords += this.pendingCount;
     this.pending.reset();
     this.pendingCount = 0;
+  }
+
+  shouldCompact(): boolean {
+    return this.logRecords + this.pendingCount > 2 * this.entries.size + 1000;
   }
 
   /** Rewrites the log as one record per live entry (after a verified session). */
@@ -125,6 +133,7 @@ export class ManifestLog {
     const tfd = fs.openSync(tmp, "r+");
     fs.fsyncSync(tfd);
     fs.renameSync(tmp, this.file);
+    this.logRecords = this.entries.size;
     fs.closeSync(this.fd);
     this.fd = tfd;
     const dfd = fs.openSync(path.dirname(this.file), "r");

@@ -1,3 +1,6 @@
+/** First string of the sender's hash cache file; another value means another format. */
+export const CACHE_MAGIC = "ferry-files-cache-2";
+
 /** Messages between the sender's main thread and its walker (walk-worker.ts). */
 export interface WalkerInput {
   /** Absolute path of the source folder, latin1. */

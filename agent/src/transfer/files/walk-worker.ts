@@ -8,12 +8,13 @@
 import fs from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
 import { BufReader, BufWriter, Content, EntryType, encodeXattrs, isSameMeta, joinPath, Op, readFacts, readMeta, writeRecord, type EntryMeta, type EntryTypeCode } from "./entry-codec";
+import { splitNames, statAt, typeOfMode, type Stat } from "./fast-stat";
 import { compileExcludes } from "./exclude-glob";
 import { CELL_BYTES, cellCount, cellHash, fileHashFromCells } from "./file-hash";
 import { devKey, readMountInfo, SKIPPED_FS_TYPES } from "./mount-types";
 import { loadNativeFs } from "./native/native-fs";
 import { TreePaths } from "./tree-paths";
-import type { WalkerInput, WalkerMessage, WalkStats } from "./walk-protocol";
+import { CACHE_MAGIC, type WalkerInput, type WalkerMessage, type WalkStats } from "./walk-protocol";
 
 const input = workerData as WalkerInput;
 const native = loadNativeFs();
@@ -41,19 +42,28 @@ if (input.index) {
 interface CacheEntry {
   ino: number;
   size: number;
-  mtimeNs: bigint;
-  ctimeNs: bigint;
+  mtimeSec: number;
+  mtimeNsec: number;
+  ctimeSec: number;
+  ctimeNsec: number;
   hash: Buffer;
 }
 const cache = new Map<string, CacheEntry>();
 if (input.cache) {
-  const r = new BufReader(Buffer.from(input.cache));
-  while (!r.isDone) {
-    const p = r.str();
-    cache.set(p, { ino: r.num(), size: r.num(), mtimeNs: BigInt(r.str()), ctimeNs: BigInt(r.str()), hash: Buffer.from(r.bytes()) });
+  try {
+    const r = new BufReader(Buffer.from(input.cache));
+    if (r.str() !== CACHE_MAGIC) throw new Error("old cache format");
+    while (!r.isDone) {
+      const p = r.str();
+      cache.set(p, { ino: r.num(), size: r.num(), mtimeSec: r.num(), mtimeNsec: r.u32(), ctimeSec: r.num(), ctimeNsec: r.u32(), hash: Buffer.from(r.bytes()) });
+    }
+  } catch {
+    // An unreadable cache only costs reading the files again.
+    cache.clear();
   }
 }
 const newCache = new BufWriter(1024 * 1024);
+newCache.str(CACHE_MAGIC);
 
 const stats: WalkStats = { entries: 0, files: 0, dirs: 0, symlinks: 0, hardlinks: 0, specials: 0, bytes: 0, put: 0, meta: 0, keep: 0, inlineBytes: 0, chunkedBytes: 0, copied: 0 };
 const firstNameOf = new Map<string, string>();
@@ -86,28 +96,7 @@ function flush(large?: { path: string; fileId: number; size: number; isSparse: b
   batchCount = 0;
 }
 
-function splitNs(ns: bigint): [number, number] {
-  let sec = ns / 1_000_000_000n;
-  let nsec = ns - sec * 1_000_000_000n;
-  if (nsec < 0n) {
-    sec -= 1n;
-    nsec += 1_000_000_000n;
-  }
-  return [Number(sec), Number(nsec)];
-}
-
-function typeOf(st: fs.BigIntStats): EntryTypeCode | 0 {
-  if (st.isFile()) return EntryType.file;
-  if (st.isDirectory()) return EntryType.dir;
-  if (st.isSymbolicLink()) return EntryType.symlink;
-  if (st.isCharacterDevice()) return EntryType.chr;
-  if (st.isBlockDevice()) return EntryType.blk;
-  if (st.isFIFO()) return EntryType.fifo;
-  return 0;
-}
-
-function metaOf(rel: string, abs: Buffer, st: fs.BigIntStats, type: EntryTypeCode): EntryMeta {
-  const [mtimeSec, mtimeNsec] = splitNs(st.mtimeNs);
+function metaOf(rel: string, abs: Buffer, st: Stat, type: EntryTypeCode): EntryMeta {
   let xattrs: Buffer = Buffer.alloc(0);
   try {
     xattrs = encodeXattrs(native.listXattrs(abs));
@@ -115,20 +104,20 @@ function metaOf(rel: string, abs: Buffer, st: fs.BigIntStats, type: EntryTypeCod
     if ((error as NodeJS.ErrnoException).code === "ENOENT") throw error;
     note("error", rel, `cannot read extended attributes: ${(error as Error).message}`);
   }
-  const size = type === EntryType.file ? Number(st.size) : 0;
+  const size = type === EntryType.file ? st.size : 0;
   return {
     path: rel,
     type,
-    mode: Number(st.mode & 0o7777n),
-    uid: Number(st.uid),
-    gid: Number(st.gid),
-    mtimeSec,
-    mtimeNsec,
+    mode: st.mode & 0o7777,
+    uid: st.uid,
+    gid: st.gid,
+    mtimeSec: st.mtimeSec,
+    mtimeNsec: st.mtimeNsec,
     size,
-    rdev: type === EntryType.chr || type === EntryType.blk ? Number(st.rdev) : 0,
+    rdev: type === EntryType.chr || type === EntryType.blk ? st.rdev : 0,
     link: type === EntryType.symlink ? fs.readlinkSync(abs, { encoding: "buffer" }).toString("latin1") : "",
     isHardlink: false,
-    isSparse: type === EntryType.file && size > 0 && Number(st.blocks) * 512 < size,
+    isSparse: type === EntryType.file && size > 0 && st.blocks * 512 < size,
     xattrs,
     hash: Buffer.alloc(0),
   };
@@ -184,18 +173,22 @@ function hashFileSync(abs: Buffer, size: number): Buffer | null {
   }
 }
 
-function cachedHash(rel: string, st: fs.BigIntStats): Buffer | null {
+function cachedHash(rel: string, st: Stat): Buffer | null {
   const c = cache.get(rel);
-  if (!c || c.ino !== Number(st.ino) || c.size !== Number(st.size) || c.mtimeNs !== st.mtimeNs || c.ctimeNs !== st.ctimeNs) return null;
+  if (!c || c.ino !== st.ino || c.size !== st.size || c.mtimeSec !== st.mtimeSec || c.mtimeNsec !== st.mtimeNsec || c.ctimeSec !== st.ctimeSec || c.ctimeNsec !== st.ctimeNsec) {
+    return null;
+  }
   return c.hash;
 }
 
-function remember(rel: string, st: fs.BigIntStats, hash: Buffer): void {
+function remember(rel: string, st: Stat, hash: Buffer): void {
   newCache.str(rel);
-  newCache.num(Number(st.ino));
-  newCache.num(Number(st.size));
-  newCache.str(st.mtimeNs.toString());
-  newCache.str(st.ctimeNs.toString());
+  newCache.num(st.ino);
+  newCache.num(st.size);
+  newCache.num(st.mtimeSec);
+  newCache.u32(st.mtimeNsec);
+  newCache.num(st.ctimeSec);
+  newCache.u32(st.ctimeNsec);
   newCache.bytes(hash);
 }
 
@@ -216,13 +209,14 @@ function keepOrMeta(e: EntryMeta, t: TargetEntry): void {
 }
 
 /** Sends one regular file's content (or the instruction to copy it on the target). */
-function putFile(rel: string, abs: Buffer, st: fs.BigIntStats, e: EntryMeta, knownHash: Buffer | null): void {
+function putFile(rel: string, abs: Buffer, st: Stat, e: EntryMeta, knownHash: Buffer | null): void {
   if (e.size <= input.inlineMax) {
     let got = readInline(abs, e.size);
     if (!got) return note("vanished", rel, "vanished during the transfer");
     if (got.isChanged) {
-      const again = fs.lstatSync(abs, { bigint: true });
-      got = readInline(abs, Number(again.size));
+      const again = lstatOrNull(rel);
+      if (!again) return note("vanished", rel, "vanished during the transfer");
+      got = readInline(abs, again.size);
       if (!got) return note("vanished", rel, "vanished during the transfer");
       Object.assign(e, metaOf(rel, abs, again, EntryType.file));
       if (got.isChanged) e.size = got.data.length;
@@ -250,10 +244,10 @@ function putFile(rel: string, abs: Buffer, st: fs.BigIntStats, e: EntryMeta, kno
   flush({ path: rel, fileId, size: e.size, isSparse: e.isSparse });
 }
 
-function visitFile(rel: string, abs: Buffer, st: fs.BigIntStats, e: EntryMeta, force: boolean): void {
+function visitFile(rel: string, abs: Buffer, st: Stat, e: EntryMeta, force: boolean): void {
   stats.files++;
   stats.bytes += e.size;
-  if (st.nlink > 1n) {
+  if (st.nlink > 1) {
     const key = `${st.dev}:${st.ino}`;
     const first = firstNameOf.get(key);
     if (first !== undefined && first !== rel) {
@@ -284,7 +278,7 @@ function visitFile(rel: string, abs: Buffer, st: fs.BigIntStats, e: EntryMeta, f
   putFile(rel, abs, st, e, hash);
 }
 
-function visit(rel: string, st: fs.BigIntStats, type: EntryTypeCode, force: boolean): void {
+function visit(rel: string, st: Stat, type: EntryTypeCode, force: boolean): void {
   const abs = paths.abs(rel);
   const e = metaOf(rel, abs, st, type);
   if (type === EntryType.file) return visitFile(rel, abs, st, e, force);
@@ -297,44 +291,44 @@ function visit(rel: string, st: fs.BigIntStats, type: EntryTypeCode, force: bool
   else emit(Op.put, e);
 }
 
-function lstatOrNull(rel: string): fs.BigIntStats | null {
-  try {
-    return fs.lstatSync(paths.abs(rel), { bigint: true });
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "ENOTDIR") {
-      note("vanished", rel, "vanished during the walk");
-      return null;
-    }
-    throw error;
-  }
+function lstatOrNull(rel: string): Stat | null {
+  const a = native.lstat(paths.abs(rel));
+  if (a) return statAt(a);
+  note("vanished", rel, "vanished during the walk");
+  return null;
 }
 
 function walk(): void {
-  const rootSt = fs.lstatSync(paths.abs(""), { bigint: true });
-  if (!rootSt.isDirectory()) throw new Error(`${input.root} is not a directory`);
+  const rootSt = lstatOrNull("");
+  if (!rootSt || typeOfMode(rootSt.mode) !== EntryType.dir) throw new Error(`${input.root} is not a directory`);
   visit("", rootSt, EntryType.dir, false);
-  const stack: { rel: string; dev: bigint }[] = [{ rel: "", dev: rootSt.dev }];
+  const stack: { rel: string; dev: number }[] = [{ rel: "", dev: rootSt.dev }];
   while (stack.length > 0) {
     const { rel: dir, dev } = stack.pop()!;
-    let names: Buffer[];
+    let names: string[];
+    let stats: Float64Array;
     try {
-      names = fs.readdirSync(paths.abs(dir), { encoding: "buffer" });
+      const [raw, st] = native.scanDir(paths.abs(dir));
+      names = splitNames(raw);
+      stats = st;
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === "ENOENT" || code === "ENOTDIR") note("vanished", dir, "folder vanished during the walk");
       else note("error", dir, `cannot list folder: ${(error as Error).message}`);
       continue;
     }
-    for (const name of names) {
-      const rel = joinPath(dir, name.toString("latin1"));
+    for (let i = 0; i < names.length; i++) {
+      const rel = joinPath(dir, names[i]!);
       if (dir === "" && rel === ".ferry") {
         note("skipped", rel, "a top-level .ferry folder would collide with the receiver's state folder");
         continue;
       }
-      const st = lstatOrNull(rel);
-      if (!st) continue;
-      const type = typeOf(st);
+      const st = statAt(stats, i);
+      if (st.mode === 0) {
+        note("vanished", rel, "vanished during the walk");
+        continue;
+      }
+      const type = typeOfMode(st.mode);
       if (isExcluded(rel, type === EntryType.dir)) continue;
       if (type === 0) {
         note("skipped", rel, "socket skipped (a socket is created by the program that listens on it)");
@@ -352,7 +346,7 @@ function walk(): void {
       }
       if (type !== EntryType.dir) continue;
       if (st.dev !== dev) {
-        const m = mounts.get(devKey(st.dev));
+        const m = mounts.get(devKey(BigInt(st.dev)));
         if (m && SKIPPED_FS_TYPES.has(m.fsType)) {
           note("skipped", rel, `contents not copied: ${m.fsType} filesystem (pseudo, memory-backed or shared)`);
           continue;
@@ -366,9 +360,9 @@ function walk(): void {
 
 function resend(list: string[]): void {
   for (const rel of list) {
-    const st = rel === "" ? fs.lstatSync(paths.abs(""), { bigint: true }) : lstatOrNull(rel);
+    const st = lstatOrNull(rel);
     if (!st) continue;
-    const type = typeOf(st);
+    const type = typeOfMode(st.mode);
     if (type === 0) continue;
     try {
       visit(rel, st, type, true);

@@ -33,7 +33,8 @@ import { compileExcludes } from "./exclude-glob";
 import { displayPath, type ConsistencyReport, type TransferNote } from "./file-frames";
 import { cellHash } from "./file-hash";
 import { ManifestLog } from "./manifest-log";
-import { loadNativeFs } from "./native/native-fs";
+import { splitNames, statAt, typeOfMode, type Stat } from "./fast-stat";
+import { loadNativeFs, WRITE_CHOWN, WRITE_SPARSE } from "./native/native-fs";
 import { TreePaths } from "./tree-paths";
 import type { WriterInput, WriterRequest, WriterReply } from "./write-protocol";
 
@@ -79,72 +80,49 @@ function note(kind: string, p: string, text: string): void {
   if (notes.length < 10_000) notes.push({ kind, path: displayPath(p), text });
 }
 
-function typeOf(st: fs.BigIntStats): number {
-  if (st.isFile()) return EntryType.file;
-  if (st.isDirectory()) return EntryType.dir;
-  if (st.isSymbolicLink()) return EntryType.symlink;
-  if (st.isCharacterDevice()) return EntryType.chr;
-  if (st.isBlockDevice()) return EntryType.blk;
-  if (st.isFIFO()) return EntryType.fifo;
-  return 0;
+const isDir = (st: Stat) => typeOfMode(st.mode) === EntryType.dir;
+
+function factsOf(st: Stat): TargetFacts {
+  return { ino: st.ino, ctimeSec: st.ctimeSec, ctimeNsec: st.ctimeNsec };
 }
 
-function splitNs(ns: bigint): [number, number] {
-  let sec = ns / 1_000_000_000n;
-  let nsec = ns - sec * 1_000_000_000n;
-  if (nsec < 0n) {
-    sec -= 1n;
-    nsec += 1_000_000_000n;
-  }
-  return [Number(sec), Number(nsec)];
+function isSameFacts(f: TargetFacts, st: Stat): boolean {
+  return f.ino === st.ino && f.ctimeSec === st.ctimeSec && f.ctimeNsec === st.ctimeNsec;
 }
 
-function factsOf(st: fs.BigIntStats): TargetFacts {
-  const [ctimeSec, ctimeNsec] = splitNs(st.ctimeNs);
-  return { ino: Number(st.ino), ctimeSec, ctimeNsec };
-}
-
-function isSameFacts(f: TargetFacts, st: fs.BigIntStats): boolean {
-  const g = factsOf(st);
-  return f.ino === g.ino && f.ctimeSec === g.ctimeSec && f.ctimeNsec === g.ctimeNsec;
-}
-
-function lstatOrNull(rel: string): fs.BigIntStats | null {
-  try {
-    return fs.lstatSync(paths.abs(rel), { bigint: true });
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "ENOTDIR") return null;
-    throw error;
-  }
+function lstatOrNull(rel: string): Stat | null {
+  const a = native.lstat(paths.abs(rel));
+  return a ? statAt(a) : null;
 }
 
 /** Every entry of the target folder but our state folder; leftover temporary files are removed. */
-function walkTarget(): Map<string, fs.BigIntStats> {
-  const found = new Map<string, fs.BigIntStats>();
-  const rootSt = fs.lstatSync(paths.abs(""), { bigint: true });
-  found.set("", rootSt);
+function walkTarget(): Map<string, Stat> {
+  const found = new Map<string, Stat>();
+  found.set("", lstatOrNull("")!);
   const stack = [""];
   while (stack.length > 0) {
     const dir = stack.pop()!;
-    let names: Buffer[];
+    let names: string[];
+    let stats: Float64Array;
     try {
-      names = fs.readdirSync(paths.abs(dir), { encoding: "buffer" });
+      const [raw, st] = native.scanDir(paths.abs(dir));
+      names = splitNames(raw);
+      stats = st;
     } catch {
       continue;
     }
-    for (const n of names) {
-      const name = n.toString("latin1");
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]!;
       const rel = joinPath(dir, name);
       if (dir === "" && name === ".ferry") continue;
       if (name.startsWith(TEMP_PREFIX) && TEMP_RE.test(name)) {
         fs.rmSync(paths.abs(rel), { force: true, recursive: true });
         continue;
       }
-      const st = lstatOrNull(rel);
-      if (!st) continue;
+      const st = statAt(stats, i);
+      if (st.mode === 0) continue;
       found.set(rel, st);
-      if (st.isDirectory()) stack.push(rel);
+      if (isDir(st)) stack.push(rel);
     }
   }
   return found;
@@ -159,7 +137,7 @@ function removeTree(rel: string): void {
   const abs = paths.abs(rel);
   const st = lstatOrNull(rel);
   if (!st) return;
-  if (st.isDirectory()) {
+  if (isDir(st)) {
     for (const n of fs.readdirSync(abs, { encoding: "buffer" })) removeTree(joinPath(rel, n.toString("latin1")));
     fs.rmdirSync(paths.abs(rel));
     forgetDirs(rel);
@@ -172,7 +150,7 @@ function ensureParent(rel: string): void {
   if (knownDirs.has(parent)) return;
   ensureParent(parent);
   const st = lstatOrNull(parent);
-  if (!st || !st.isDirectory()) throw Object.assign(new Error(`parent folder ${displayPath(parent)} is missing`), { code: "ENOPARENT" });
+  if (!st || !isDir(st)) throw Object.assign(new Error(`parent folder ${displayPath(parent)} is missing`), { code: "ENOPARENT" });
   knownDirs.add(parent);
 }
 
@@ -234,19 +212,20 @@ function commit(tmp: string, rel: string, meta: EntryMeta): void {
   record(rel, meta);
 }
 
-function record(rel: string, meta: EntryMeta): void {
-  const st = fs.lstatSync(paths.abs(rel), { bigint: true });
+function record(rel: string, meta: EntryMeta, known?: Stat): void {
+  const st = known ?? lstatOrNull(rel);
+  if (!st) throw Object.assign(new Error(`${displayPath(rel)} vanished from the target`), { code: "ENOENT" });
   manifest.put(meta, factsOf(st));
   entriesWritten++;
-  if (st.isFile() && st.nlink > 1n) {
+  if (st.nlink > 1 && typeOfMode(st.mode) === EntryType.file) {
     // A new name or new metadata moved the inode's ctime: refresh its other names' records.
-    const ino = Number(st.ino);
+    const ino = st.ino;
     const names = namesOfInode.get(ino) ?? new Set<string>();
     if (meta.isHardlink) names.add(meta.link);
     for (const other of names) {
       const m = manifest.entries.get(other);
       const ost = other === rel ? null : lstatOrNull(other);
-      if (m && ost && Number(ost.ino) === ino) manifest.put(m.meta, factsOf(ost));
+      if (m && ost && ost.ino === ino) manifest.put(m.meta, factsOf(ost));
     }
     names.add(rel);
     namesOfInode.set(ino, names);
@@ -303,7 +282,7 @@ function putFile(r: Record): void {
   if (r.isHardlink) {
     const target = lstatOrNull(rel);
     const first = lstatOrNull(r.link);
-    if (!first || !first.isFile()) throw Object.assign(new Error(`hard link target ${displayPath(r.link)} is missing`), { code: "ENOLINKTARGET" });
+    if (!first || typeOfMode(first.mode) !== EntryType.file) throw Object.assign(new Error(`hard link target ${displayPath(r.link)} is missing`), { code: "ENOLINKTARGET" });
     if (target && target.ino === first.ino) return record(rel, r);
     fs.linkSync(paths.abs(r.link), paths.abs(tmp));
     return commit(tmp, rel, r);
@@ -324,6 +303,30 @@ function putFile(r: Record): void {
     }
     return commit(tmp, rel, r);
   }
+  const data = r.data ?? Buffer.alloc(0);
+  const canChown = isRoot || (r.uid === process.getuid?.() && r.gid === process.getgid?.());
+  if (r.content === Content.inline && r.xattrs.length === 0 && canChown) {
+    if (!cellHash(data).equals(r.hash)) {
+      resend.add(rel);
+      note("error", rel, "content hash of the received bytes does not match the sender's");
+      return;
+    }
+    // One call for create, write, owner, mode, time and rename (see ferry-fs-source.ts).
+    const flags = (r.isSparse ? WRITE_SPARSE : 0) | (isRoot ? WRITE_CHOWN : 0);
+    let st: Float64Array;
+    try {
+      st = native.writeFile(paths.abs(tmp), paths.abs(rel), data, r.size, r.mode, r.uid, r.gid, r.mtimeSec, r.mtimeNsec, flags);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== "EISDIR" && code !== "ENOTEMPTY" && code !== "EEXIST" && code !== "ENOTDIR") throw error;
+      removeTree(rel);
+      st = native.writeFile(paths.abs(tmp), paths.abs(rel), data, r.size, r.mode, r.uid, r.gid, r.mtimeSec, r.mtimeNsec, flags);
+    }
+    bytesWritten += data.length;
+    bytesSinceCheckpoint += data.length;
+    record(rel, r, statAt(st));
+    return;
+  }
   const fd = openTemp(rel, tmp);
   if (r.content === Content.chunked) {
     if (r.size > 0) fs.ftruncateSync(fd, r.size);
@@ -331,7 +334,6 @@ function putFile(r: Record): void {
     return;
   }
   try {
-    const data = r.data ?? Buffer.alloc(0);
     if (!cellHash(data).equals(r.hash)) {
       resend.add(rel);
       note("error", rel, "content hash of the received bytes does not match the sender's");
@@ -354,8 +356,8 @@ function putOther(r: Record): void {
   const rel = r.path;
   if (r.type === EntryType.dir) {
     const st = lstatOrNull(rel);
-    if (st && !st.isDirectory()) removeTree(rel);
-    if (!st || !st.isDirectory()) {
+    if (st && !isDir(st)) removeTree(rel);
+    if (!st || !isDir(st)) {
       if (rel === "") fs.mkdirSync(paths.abs(rel), { recursive: true });
       else fs.mkdirSync(paths.abs(rel), 0o700);
     }
@@ -396,7 +398,7 @@ function applyRecord(r: ReturnType<typeof readRecord>): void {
     if (m.meta.type === EntryType.dir) knownDirs.add(rel);
     if (m.meta.type === EntryType.file && m.meta.isHardlink) {
       const st = lstatOrNull(rel);
-      if (st) namesOfInode.set(Number(st.ino), (namesOfInode.get(Number(st.ino)) ?? new Set()).add(rel));
+      if (st) namesOfInode.set(st.ino, (namesOfInode.get(st.ino) ?? new Set()).add(rel));
     }
     return;
   }
@@ -475,19 +477,18 @@ function buildIndex(): ArrayBuffer {
   const w = new BufWriter(1024 * 1024);
   for (const [p, m] of [...manifest.entries]) {
     const st = now.get(p);
-    if (!st || typeOf(st) !== m.meta.type || (!isSameFacts(m.facts, st) && m.meta.type !== EntryType.dir)) {
+    if (!st || typeOfMode(st.mode) !== m.meta.type || (!isSameFacts(m.facts, st) && m.meta.type !== EntryType.dir)) {
       manifest.delete(p);
       continue;
     }
     // A folder's ctime moves with every change inside it; its own metadata is checked by value.
     if (m.meta.type === EntryType.dir) {
-      const [s, ns] = splitNs(st.mtimeNs);
-      if (Number(st.mode & 0o7777n) !== m.meta.mode || Number(st.uid) !== m.meta.uid || Number(st.gid) !== m.meta.gid || s !== m.meta.mtimeSec || ns !== m.meta.mtimeNsec) {
+      if ((st.mode & 0o7777) !== m.meta.mode || st.uid !== m.meta.uid || st.gid !== m.meta.gid || st.mtimeSec !== m.meta.mtimeSec || st.mtimeNsec !== m.meta.mtimeNsec) {
         manifest.delete(p);
         continue;
       }
     }
-    if (st.isFile() && st.nlink > 1n) namesOfInode.set(Number(st.ino), (namesOfInode.get(Number(st.ino)) ?? new Set()).add(p));
+    if (st.nlink > 1 && typeOfMode(st.mode) === EntryType.file) namesOfInode.set(st.ino, (namesOfInode.get(st.ino) ?? new Set()).add(p));
     writeMeta(w, m.meta);
     writeFacts(w, m.facts);
   }
@@ -508,16 +509,19 @@ function finishRound(round: number, senderNotes: TransferNote[]): { report: Cons
     resend.add(f.meta.path);
     openLarge.delete(id);
   }
-  let now = walkTarget();
+  // One walk serves deletions and the check: files do not change after it, only folders (below).
+  const now = walkTarget();
   let deleted = 0;
+  const deletedPaths = new Set<string>();
   if (input.isSync) {
-    const extras = [...now.keys()].filter((p) => p !== "" && !source.has(p) && !isUnderExcluded(p, now.get(p)!.isDirectory())).sort();
+    const extras = [...now.keys()].filter((p) => p !== "" && !source.has(p) && !isUnderExcluded(p, isDir(now.get(p)!))).sort();
     let removedDir: string | null = null;
     for (const p of extras) {
       if (removedDir !== null && p.startsWith(`${removedDir}/`)) continue;
       removeTree(p);
       deleted++;
-      if (now.get(p)!.isDirectory()) removedDir = p;
+      deletedPaths.add(p);
+      if (isDir(now.get(p)!)) removedDir = p;
     }
     for (const p of [...manifest.entries.keys()]) if (!source.has(p)) manifest.delete(p);
   }
@@ -525,7 +529,8 @@ function finishRound(round: number, senderNotes: TransferNote[]): { report: Cons
   const dirs = [...source.values()].filter((e) => e.type === EntryType.dir).sort((a, b) => b.path.length - a.path.length);
   for (const d of dirs) {
     const abs = paths.abs(d.path);
-    if (!lstatOrNull(d.path)?.isDirectory()) continue;
+    const st = lstatOrNull(d.path);
+    if (!st || !isDir(st)) continue;
     try {
       if (dirsToApply.has(d.path)) applyMeta(d.path, abs, d, null, !manifest.entries.has(d.path));
       else native.utimens(abs, -1, d.mtimeSec, d.mtimeNsec);
@@ -535,8 +540,21 @@ function finishRound(round: number, senderNotes: TransferNote[]): { report: Cons
     }
   }
   checkpoint();
-
-  now = walkTarget();
+  if (deletedPaths.size > 0) {
+    for (const p of [...now.keys()]) {
+      for (let q = p; q !== ""; q = parentOf(q)) {
+        if (deletedPaths.has(q)) {
+          now.delete(p);
+          break;
+        }
+      }
+    }
+  }
+  for (const d of dirs) {
+    const st = lstatOrNull(d.path);
+    if (st) now.set(d.path, st);
+    else now.delete(d.path);
+  }
   const different: string[] = [];
   const missing: string[] = [];
   const extra: string[] = [];
@@ -548,7 +566,7 @@ function finishRound(round: number, senderNotes: TransferNote[]): { report: Cons
     }
     if (!isSameEntry(p, e, st)) different.push(p);
   }
-  for (const [p, st] of now) if (!source.has(p) && !isUnderExcluded(p, st.isDirectory())) extra.push(p);
+  for (const [p, st] of now) if (!source.has(p) && !isUnderExcluded(p, isDir(st))) extra.push(p);
   const again = new Set([...resend, ...different, ...missing].filter((p) => !unfixable.has(p) && source.has(p)));
   resend.clear();
   const report: ConsistencyReport = {
@@ -571,15 +589,14 @@ function finishRound(round: number, senderNotes: TransferNote[]): { report: Cons
   return { report, resend: [...again] };
 }
 
-function isSameEntry(p: string, e: EntryMeta, st: fs.BigIntStats): boolean {
-  if (typeOf(st) !== e.type) return false;
-  if (e.type !== EntryType.symlink && Number(st.mode & 0o7777n) !== e.mode) return false;
-  if ((isRoot || hasOwnerNote === false) && (Number(st.uid) !== e.uid || Number(st.gid) !== e.gid)) return false;
-  const [s, ns] = splitNs(st.mtimeNs);
-  if (s !== e.mtimeSec || ns !== e.mtimeNsec) return false;
+function isSameEntry(p: string, e: EntryMeta, st: Stat): boolean {
+  if (typeOfMode(st.mode) !== e.type) return false;
+  if (e.type !== EntryType.symlink && (st.mode & 0o7777) !== e.mode) return false;
+  if ((isRoot || hasOwnerNote === false) && (st.uid !== e.uid || st.gid !== e.gid)) return false;
+  if (st.mtimeSec !== e.mtimeSec || st.mtimeNsec !== e.mtimeNsec) return false;
   const abs = paths.abs(p);
   if (e.type === EntryType.file) {
-    if (Number(st.size) !== e.size) return false;
+    if (st.size !== e.size) return false;
     if (e.isHardlink) {
       const first = lstatOrNull(e.link);
       if (!first || first.ino !== st.ino) return false;
@@ -588,7 +605,7 @@ function isSameEntry(p: string, e: EntryMeta, st: fs.BigIntStats): boolean {
     if (!m || !isSameFacts(m.facts, st) || !m.meta.hash.equals(e.hash)) return false;
   }
   if (e.type === EntryType.symlink && fs.readlinkSync(abs, { encoding: "buffer" }).toString("latin1") !== e.link) return false;
-  if ((e.type === EntryType.chr || e.type === EntryType.blk) && Number(st.rdev) !== e.rdev) return false;
+  if ((e.type === EntryType.chr || e.type === EntryType.blk) && st.rdev !== e.rdev) return false;
   return encodeXattrs(native.listXattrs(abs)).equals(e.xattrs);
 }
 
@@ -624,7 +641,7 @@ parentPort!.on("message", (m: WriterRequest) => {
         reply({ t: "report", report: lastRound.report, resend: lastRound.resend, bytesWritten, entriesWritten });
         return;
       case "complete":
-        manifest.compact();
+        if (manifest.shouldCompact()) manifest.compact();
         reply({ t: "completed" });
         return;
       case "salvage":

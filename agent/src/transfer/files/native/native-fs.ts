@@ -4,6 +4,7 @@ import fs from "node:fs";
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
+import { FERRY_FS_C } from "./ferry-fs-source";
 
 /** The calls of ferry-fs.c: what Node 20 cannot do for a faithful file copy. */
 export interface NativeFs {
@@ -15,9 +16,20 @@ export interface NativeFs {
   syncfs(fd: number): void;
   seekData(fd: number, offset: number, isHole: boolean): number;
   devParts(rdev: number): [number, number];
+  /** STAT_FIELDS doubles, or null when the path does not exist. */
+  lstat(path: Buffer): Float64Array | null;
+  /** Names (NUL-terminated, one Buffer) and STAT_FIELDS doubles per entry; mode 0 = vanished. */
+  scanDir(path: Buffer): [Buffer, Float64Array];
+  /** Creates tmp, writes, chowns (flags & 2), chmods, sets mtime, renames onto final; returns its stat. */
+  writeFile(tmp: Buffer, final: Buffer, data: Buffer, size: number, mode: number, uid: number, gid: number, mtimeSec: number, mtimeNsec: number, flags: number): Float64Array;
 }
 
-const SOURCE = path.join(import.meta.dirname, "ferry-fs.c");
+/** Index of each field in the doubles lstat, scanDir and writeFile return. */
+export const ST = { ino: 0, mode: 1, nlink: 2, uid: 3, gid: 4, rdev: 5, size: 6, blocks: 7, mtimeSec: 8, mtimeNsec: 9, ctimeSec: 10, ctimeNsec: 11, dev: 12 } as const;
+export const STAT_FIELDS = 13;
+export const WRITE_SPARSE = 1;
+export const WRITE_CHOWN = 2;
+
 
 /** Node's own headers: <prefix>/include/node beside <prefix>/bin/node, as every Node install lays them out. */
 function nodeIncludeDir(): string {
@@ -49,18 +61,22 @@ export function loadNativeFs(): NativeFs {
   const require = createRequire(import.meta.url);
   const prebuilt = process.env.FERRY_NATIVE_FS;
   if (prebuilt) return (loaded = require(prebuilt) as NativeFs);
-  const source = fs.readFileSync(SOURCE);
+  const source = Buffer.from(FERRY_FS_C);
   const key = crypto.createHash("sha256").update(source).update(`${process.versions.napi}-${process.arch}-${process.platform}`).digest("hex").slice(0, 16);
   const target = path.join(cacheDir(), `ferry-fs-${key}.node`);
   if (!fs.existsSync(target)) {
     fs.mkdirSync(path.dirname(target), { recursive: true });
     const tmp = `${target}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    const cFile = `${tmp}.c`;
+    fs.writeFileSync(cFile, source);
     const cc = process.env.CC || "cc";
     try {
-      execFileSync(cc, ["-O2", "-shared", "-fPIC", "-Wall", "-o", tmp, SOURCE, `-I${nodeIncludeDir()}`], { stdio: ["ignore", "ignore", "pipe"] });
+      execFileSync(cc, ["-O2", "-shared", "-fPIC", "-Wall", "-o", tmp, cFile, `-I${nodeIncludeDir()}`], { stdio: ["ignore", "ignore", "pipe"] });
     } catch (error) {
       const stderr = (error as { stderr?: Buffer }).stderr?.toString() ?? "";
       throw new Error(`cannot build the file-transfer addon with ${cc} (a C compiler and Node's headers are needed once): ${(error as Error).message}\n${stderr}`);
+    } finally {
+      fs.rmSync(cFile, { force: true });
     }
     fs.renameSync(tmp, target);
   }

@@ -1,10 +1,15 @@
-/*
+/**
+ * The addon's C source, kept in a module so a bundled agent carries it too: loadNativeFs()
+ * writes it beside the build it caches and compiles it with the system's C compiler.
+ */
+export const FERRY_FS_C = String.raw`/*
  * The few Linux calls file-level transfer needs that Node 20 lacks: extended attributes (which
  * carry POSIX ACLs and security.* labels), mknod, nanosecond timestamps without following
  * symlinks, syncfs, and SEEK_DATA/SEEK_HOLE. Paths are Buffers (any bytes but NUL), so names that
- * are not UTF-8 survive. Errors are thrown as Error objects with `code` set to the errno name.
+ * are not UTF-8 survive. Errors are thrown as Error objects with "code" set to the errno name.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -255,6 +260,195 @@ static napi_value dev_parts(napi_env env, napi_callback_info info) {
   return arr;
 }
 
+
+/* Stat fields as doubles, in this order (STAT_FIELDS in native-fs.ts). */
+#define NSTAT 13
+static void fill_stat(double *o, const struct stat *st) {
+  o[0] = (double)st->st_ino;
+  o[1] = (double)st->st_mode;
+  o[2] = (double)st->st_nlink;
+  o[3] = (double)st->st_uid;
+  o[4] = (double)st->st_gid;
+  o[5] = (double)st->st_rdev;
+  o[6] = (double)st->st_size;
+  o[7] = (double)st->st_blocks;
+  o[8] = (double)st->st_mtim.tv_sec;
+  o[9] = (double)st->st_mtim.tv_nsec;
+  o[10] = (double)st->st_ctim.tv_sec;
+  o[11] = (double)st->st_ctim.tv_nsec;
+  o[12] = (double)st->st_dev;
+}
+
+static napi_value make_stat_array(napi_env env, size_t count, double **data) {
+  napi_value ab, arr;
+  void *raw;
+  napi_create_arraybuffer(env, count * NSTAT * sizeof(double), &raw, &ab);
+  napi_create_typedarray(env, napi_float64_array, count * NSTAT, ab, 0, &arr);
+  *data = raw;
+  return arr;
+}
+
+/* lstat(path): Float64Array of NSTAT fields, or null when the path does not exist. */
+static napi_value lstat_one(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  char path[MAX_PATH_BYTES];
+  if (get_path(env, argv[0], path, sizeof path) < 0) return NULL;
+  struct stat st;
+  if (lstat(path, &st) < 0) {
+    if (errno == ENOENT || errno == ENOTDIR) {
+      napi_value n;
+      napi_get_null(env, &n);
+      return n;
+    }
+    return throw_errno(env, "lstat", errno);
+  }
+  double *o;
+  napi_value arr = make_stat_array(env, 1, &o);
+  fill_stat(o, &st);
+  return arr;
+}
+
+/*
+ * scanDir(path): [names, stats] for every entry but . and .. — names as one Buffer of
+ * NUL-terminated names, stats as NSTAT doubles per entry (lstat, relative to the open folder,
+ * so deep trees cost no path walk). An entry that vanished between readdir and lstat has mode 0.
+ */
+static napi_value scan_dir(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  char path[MAX_PATH_BYTES];
+  if (get_path(env, argv[0], path, sizeof path) < 0) return NULL;
+  DIR *d = opendir(path);
+  if (!d) return throw_errno(env, "opendir", errno);
+  int dfd = dirfd(d);
+  size_t cap = 64, count = 0, nbytes = 0, ncap = 4096;
+  struct stat *sts = malloc(cap * sizeof(struct stat));
+  char *names = malloc(ncap);
+  struct dirent *e;
+  errno = 0;
+  while ((e = readdir(d)) != NULL) {
+    if (e->d_name[0] == '.' && (e->d_name[1] == 0 || (e->d_name[1] == '.' && e->d_name[2] == 0))) continue;
+    size_t len = strlen(e->d_name) + 1;
+    if (count == cap) {
+      cap *= 2;
+      sts = realloc(sts, cap * sizeof(struct stat));
+    }
+    while (nbytes + len > ncap) {
+      ncap *= 2;
+      names = realloc(names, ncap);
+    }
+    memcpy(names + nbytes, e->d_name, len);
+    nbytes += len;
+    if (fstatat(dfd, e->d_name, &sts[count], AT_SYMLINK_NOFOLLOW) < 0) memset(&sts[count], 0, sizeof(struct stat));
+    count++;
+  }
+  int err = errno;
+  closedir(d);
+  if (err) {
+    free(sts);
+    free(names);
+    return throw_errno(env, "readdir", err);
+  }
+  napi_value result, nb;
+  napi_create_buffer_copy(env, nbytes, names, NULL, &nb);
+  double *o;
+  napi_value arr = make_stat_array(env, count, &o);
+  for (size_t i = 0; i < count; i++) fill_stat(o + i * NSTAT, &sts[i]);
+  free(sts);
+  free(names);
+  napi_create_array_with_length(env, 2, &result);
+  napi_set_element(env, result, 0, nb);
+  napi_set_element(env, result, 1, arr);
+  return result;
+}
+
+/*
+ * writeFile(tmp, final, data, size, mode, uid, gid, mtimeSec, mtimeNsec, flags): the whole life
+ * of a small file in one call — create tmp exclusively, write (holes kept when flags & 1: the
+ * file is sized first and zero blocks are skipped), chown (flags & 2), chmod, set the time,
+ * close, rename onto final — and returns final's stat. Extended attributes are set by the caller
+ * on tmp first when a file has any (flags & 4 then leaves the rename to the caller).
+ */
+static napi_value write_file(napi_env env, napi_callback_info info) {
+  size_t argc = 10;
+  napi_value argv[10];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  char tmp[MAX_PATH_BYTES], fin[MAX_PATH_BYTES];
+  if (get_path(env, argv[0], tmp, sizeof tmp) < 0 || get_path(env, argv[1], fin, sizeof fin) < 0) return NULL;
+  void *data;
+  size_t len;
+  napi_get_buffer_info(env, argv[2], &data, &len);
+  off_t size = (off_t)get_number(env, argv[3]);
+  mode_t mode = (mode_t)get_number(env, argv[4]);
+  uid_t uid = (uid_t)get_number(env, argv[5]);
+  gid_t gid = (gid_t)get_number(env, argv[6]);
+  struct timespec ts[2];
+  ts[0].tv_sec = 0;
+  ts[0].tv_nsec = UTIME_OMIT;
+  ts[1].tv_sec = (time_t)get_number(env, argv[7]);
+  ts[1].tv_nsec = (long)get_number(env, argv[8]);
+  int flags = (int)get_number(env, argv[9]);
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return throw_errno(env, "open", errno);
+  const char *step = "write";
+  if ((flags & 1) && ftruncate(fd, size) < 0) goto fail;
+  for (size_t off = 0; off < len;) {
+    size_t n = len - off;
+    if (flags & 1) {
+      static const char zero[4096];
+      size_t blk = n < 4096 ? n : 4096;
+      if (memcmp((char *)data + off, zero, blk) == 0) {
+        off += blk;
+        continue;
+      }
+      size_t run = blk;
+      while (off + run < len) {
+        size_t b = len - off - run < 4096 ? len - off - run : 4096;
+        if (memcmp((char *)data + off + run, zero, b) == 0) break;
+        run += b;
+      }
+      n = run;
+    }
+    ssize_t w = pwrite(fd, (char *)data + off, n, off);
+    if (w < 0) goto fail;
+    off += w;
+  }
+  step = "fchown";
+  if ((flags & 2) && fchown(fd, uid, gid) < 0) goto fail;
+  step = "fchmod";
+  if (fchmod(fd, mode) < 0) goto fail;
+  if (flags & 4) {
+    close(fd);
+    napi_value u;
+    napi_get_undefined(env, &u);
+    return u;
+  }
+  step = "futimens";
+  if (futimens(fd, ts) < 0) goto fail;
+  close(fd);
+  step = "rename";
+  if (rename(tmp, fin) < 0) {
+    int e = errno;
+    unlink(tmp);
+    return throw_errno(env, step, e);
+  }
+  struct stat st;
+  if (lstat(fin, &st) < 0) return throw_errno(env, "lstat", errno);
+  double *o;
+  napi_value arr = make_stat_array(env, 1, &o);
+  fill_stat(o, &st);
+  return arr;
+fail: {
+  int e = errno;
+  close(fd);
+  unlink(tmp);
+  return throw_errno(env, step, e);
+}
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"listXattrs", NULL, list_xattrs, NULL, NULL, NULL, napi_default, NULL},
@@ -265,9 +459,13 @@ static napi_value init(napi_env env, napi_value exports) {
     {"syncfs", NULL, do_syncfs, NULL, NULL, NULL, napi_default, NULL},
     {"seekData", NULL, seek_data, NULL, NULL, NULL, napi_default, NULL},
     {"devParts", NULL, dev_parts, NULL, NULL, NULL, napi_default, NULL},
+    {"lstat", NULL, lstat_one, NULL, NULL, NULL, napi_default, NULL},
+    {"scanDir", NULL, scan_dir, NULL, NULL, NULL, napi_default, NULL},
+    {"writeFile", NULL, write_file, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;
 }
 
 NAPI_MODULE_INIT() { return init(env, exports); }
+`;
