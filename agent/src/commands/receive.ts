@@ -4,6 +4,19 @@ import { UserError } from "../errors";
 import { parseHostPort } from "../transfer/host-port";
 import { parseRate } from "../transfer/parse-rate";
 import { startReceiver, type RunningReceiver } from "../transfer/receiver";
+import { watchLimitFile } from "../transfer/limit-file";
+import { SpeedLimit } from "../transfer/speed-limit";
+
+/** The receiver's limit file: the same format as the sender's; each change is sent to running senders. */
+function watchReceiverLimitFile(file: string, base: number | null, receiver: RunningReceiver, log: (l: string) => void): void {
+  const limit = new SpeedLimit(base);
+  let last = limit.currentRate();
+  watchLimitFile(file, limit, (line) => {
+    log(line);
+    const now = limit.currentRate();
+    if (now !== last) receiver.setLimit((last = now));
+  });
+}
 
 const USAGE = `ferry-agent receive --listen HOST:PORT --token TOKEN --out DIR [--once] [--map NAME=PATH ...]
 
@@ -18,6 +31,9 @@ so an interrupted copy resumes when the same send is run again.
   --map NAME=PATH      write disk NAME to PATH (e.g. a block device) instead of DIR/NAME
   --once               exit after one session: 0 if every disk in it was verified
   --checkpoint SIZE    make received data durable and acknowledge it every SIZE (default 64M)
+  --limit RATE         ask senders to send at most RATE bytes per second (e.g. 50M)
+  --limit-file PATH    a file holding such a rate ("off" for none); re-read when it changes and
+                       on SIGHUP, and running senders are told at once
 `;
 
 export interface ReceiveCommandOptions {
@@ -27,6 +43,8 @@ export interface ReceiveCommandOptions {
   maps: Record<string, string>;
   once: boolean;
   checkpointBytes?: number;
+  limitBytesPerSecond?: number;
+  limitFile?: string;
 }
 
 export function parseReceiveArgs(argv: string[]): ReceiveCommandOptions | "help" {
@@ -41,6 +59,8 @@ export function parseReceiveArgs(argv: string[]): ReceiveCommandOptions | "help"
         map: { type: "string", multiple: true },
         once: { type: "boolean", default: false },
         checkpoint: { type: "string" },
+        limit: { type: "string" },
+        "limit-file": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -65,7 +85,13 @@ export function parseReceiveArgs(argv: string[]): ReceiveCommandOptions | "help"
     if (n === null) throw new UserError(`--checkpoint must be a size such as 64M, got "${v.checkpoint}"`, 2);
     checkpointBytes = n;
   }
-  return { listen: v.listen, token: v.token, outDir: path.resolve(v.out), maps, once: v.once ?? false, checkpointBytes };
+  let limitBytesPerSecond: number | undefined;
+  if (v.limit) {
+    const n = parseRate(v.limit);
+    if (n === null) throw new UserError(`--limit must be a rate such as 50M, got "${v.limit}"`, 2);
+    limitBytesPerSecond = n;
+  }
+  return { listen: v.listen, token: v.token, outDir: path.resolve(v.out), maps, once: v.once ?? false, checkpointBytes, limitBytesPerSecond, limitFile: v["limit-file"] };
 }
 
 export async function startReceive(options: ReceiveCommandOptions, log: (l: string) => void): Promise<RunningReceiver> {
@@ -79,6 +105,7 @@ export async function startReceive(options: ReceiveCommandOptions, log: (l: stri
       outDir: options.outDir,
       maps: options.maps,
       checkpointBytes: options.checkpointBytes,
+      limitBytesPerSecond: options.limitBytesPerSecond ?? null,
       log,
     });
   } catch (error) {
@@ -99,6 +126,7 @@ export async function runReceiveCli(argv: string[]): Promise<number> {
   const log = (l: string) => process.stderr.write(`${l}\n`);
   const receiver = await startReceive(options, log);
   log(`listening on ${receiver.address.address}:${receiver.address.port}, writing to ${options.outDir}`);
+  if (options.limitFile) watchReceiverLimitFile(options.limitFile, options.limitBytesPerSecond ?? null, receiver, log);
   if (!options.once) {
     for (;;) await receiver.nextSession();
   }
