@@ -191,6 +191,11 @@ export class BufReader {
   }
 }
 
+/** A copy, so a record kept in a Map does not pin the whole batch it was read from. */
+function copyOrEmpty(b: Buffer): Buffer {
+  return b.length === 0 ? EMPTY : Buffer.from(b);
+}
+
 const FLAG_HARDLINK = 1;
 const FLAG_SPARSE = 2;
 
@@ -227,8 +232,8 @@ export function readMeta(r: BufReader): EntryMeta {
     size: r.num(),
     rdev: r.num(),
     link: r.str(),
-    xattrs: Buffer.from(r.bytes()),
-    hash: Buffer.from(r.bytes()),
+    xattrs: copyOrEmpty(r.bytes()),
+    hash: copyOrEmpty(r.bytes()),
   };
 }
 

@@ -3,14 +3,19 @@ import { hashChunkData } from "../chunk-hash";
 import type { HashPool } from "../hash-pool";
 
 /**
- * A file's content hash, the same on both ends whichever way its bytes travelled: files up to one
- * cell hash as a block-level chunk of one extent (chunk-hash.ts, the same code HashPool runs on
- * its workers); larger ones as
- * SHA-256(0x02 || size || the cells' hashes), so the cells of a big file hash on worker threads
- * in parallel and a hole hashes as a known constant without reading it.
+ * A file's content hash, the same on both ends whichever way its bytes travelled: a file of up to
+ * one cell hashes as SHA-256(0x03 || content), computed where its bytes are (the walker, the
+ * writer); a larger one as SHA-256(0x02 || size || its cells' hashes), each cell hashed as a
+ * block-level chunk of one extent (chunk-hash.ts) on HashPool's worker threads, in parallel, and
+ * a hole as a known constant without reading it.
  */
 export const CELL_BYTES = 4 * 1024 * 1024;
 const TREE_TAG = 2;
+const SMALL_TAG = Uint8Array.of(3);
+
+export function smallFileHash(data: Uint8Array): Buffer {
+  return crypto.createHash("sha256").update(SMALL_TAG).update(data).digest();
+}
 
 function oneExtent(length: number): Buffer {
   const ext = Buffer.alloc(12);
@@ -47,8 +52,8 @@ export function cellLength(size: number, index: number): number {
   return Math.max(0, Math.min(CELL_BYTES, size - index * CELL_BYTES));
 }
 
+/** For files larger than one cell (smaller ones use smallFileHash). */
 export function fileHashFromCells(size: number, cells: readonly Buffer[]): Buffer {
-  if (size <= CELL_BYTES) return cells[0] ?? cellHash(Buffer.alloc(0));
   const h = crypto.createHash("sha256");
   const head = Buffer.alloc(9);
   head[0] = TREE_TAG;

@@ -5,7 +5,7 @@ import { FrameFlag, FrameType, controlFrame, crc32, parseControlPayload, type Fr
 import type { HashPool } from "../hash-pool";
 import { BufWriter } from "./entry-codec";
 import { FileFrame, fileEndSchema, filesHelloSchema, formatReport, roundEndSchema, type ConsistencyReport } from "./file-frames";
-import { CELL_BYTES, cellHashOnPool, cellLength, fileHashFromCells, zeroCellHash } from "./file-hash";
+import { CELL_BYTES, cellHashOnPool, cellLength, fileHashFromCells, smallFileHash, zeroCellHash } from "./file-hash";
 import { startWorker } from "./start-worker";
 import type { WriterInput, WriterReply, WriterRequest } from "./write-protocol";
 
@@ -110,6 +110,7 @@ export async function receiveFileSession(
     log(`files from ${hello.sourceLabel}: into ${options.outDir}${index.knownEntries ? `, ${index.knownEntries} entries already in place` : ""}${hello.isSync ? " (sync)" : ""}`);
     await channel.send(controlFrame(FileFrame.ready, { knownEntries: index.knownEntries, isRoot: index.isRoot }, Buffer.from(index.index)));
     const cells = new Map<number, Map<number, Promise<Buffer>>>();
+    const firstCells = new Map<number, Uint8Array>();
     let isCorrupt = new Set<number>();
     for (;;) {
       await writer.belowLimit();
@@ -135,7 +136,9 @@ export async function receiveFileSession(
           f.release?.();
           const perFile = cells.get(f.seq) ?? new Map<number, Promise<Buffer>>();
           cells.set(f.seq, perFile);
-          perFile.set(f.offset / CELL_BYTES, cellHashOnPool(options.pool, data));
+          // A file of one cell hashes whole (smallFileHash); keep both until its size is known.
+          if (f.offset === 0) firstCells.set(f.seq, data);
+          if (f.offset !== 0 || data.length === CELL_BYTES) perFile.set(f.offset / CELL_BYTES, cellHashOnPool(options.pool, data));
           writer.post({ t: "chunk", fileId: f.seq, offset: f.offset, data }, data.length);
           break;
         }
@@ -148,11 +151,15 @@ export async function receiveFileSession(
           if (!end.isVanished && !isCorrupt.has(f.seq)) {
             const count = Math.max(1, Math.ceil(end.size / CELL_BYTES));
             const hashes: Buffer[] = [];
-            for (let i = 0; i < count; i++) hashes.push(await (perFile.get(i) ?? Promise.resolve(zeroCellHash(cellLength(end.size, i)))));
-            hash = fileHashFromCells(end.size, hashes);
+            if (end.size <= CELL_BYTES) hash = smallFileHash(firstCells.get(f.seq) ?? Buffer.alloc(end.size));
+            else {
+              for (let i = 0; i < count; i++) hashes.push(await (perFile.get(i) ?? Promise.resolve(zeroCellHash(cellLength(end.size, i)))));
+              hash = fileHashFromCells(end.size, hashes);
+            }
             isOk = hash.toString("hex") === end.hash;
           }
           isCorrupt.delete(f.seq);
+          firstCells.delete(f.seq);
           writer.post({ t: "fileEnd", fileId: f.seq, isOk, isVanished: end.isVanished, hash });
           break;
         }

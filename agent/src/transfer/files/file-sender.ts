@@ -3,7 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import tls from "node:tls";
-import type { Worker } from "node:worker_threads";
+import { MessageChannel, type Worker } from "node:worker_threads";
 import { AdaptiveCompressor } from "../adaptive-compressor";
 import { FrameChannel } from "../frame-channel";
 import { FrameFlag, FrameType, FRAME_HEADER_BYTES, controlFrame, crc32, encodeHeader, parseControlPayload, type Frame } from "../frames";
@@ -13,7 +13,7 @@ import { clientTlsOptions, type TransferCredentials } from "../tls-credentials";
 import { TokenBucket } from "../token-bucket";
 import { BufReader, BufWriter } from "./entry-codec";
 import { FileFrame, FILES_PROTOCOL_VERSION, reportSchema, type ConsistencyReport, type FilesHello, type TransferNote } from "./file-frames";
-import { CELL_BYTES, cellCount, cellHashOnPool, cellLength, fileHashFromCells, zeroCellHash } from "./file-hash";
+import { CELL_BYTES, cellCount, cellHashOnPool, cellLength, fileHashFromCells, smallFileHash, zeroCellHash } from "./file-hash";
 import { loadNativeFs } from "./native/native-fs";
 import { startWorker } from "./start-worker";
 import { TreePaths } from "./tree-paths";
@@ -250,7 +250,7 @@ export async function sendFiles(options: FileSendOptions): Promise<FileSendResul
         const { index, read } = reads.shift()!;
         const data = await read;
         fill();
-        hashes[index] = cellHashOnPool(pool, data);
+        hashes[index] = large.size <= CELL_BYTES ? Promise.resolve(smallFileHash(data)) : cellHashOnPool(pool, data);
         await sendFrame(FileFrame.chunk, [data], large.fileId, index * CELL_BYTES, true);
         contentBytes += data.length;
         doneBytes += data.length;
@@ -260,7 +260,8 @@ export async function sendFiles(options: FileSendOptions): Promise<FileSendResul
       if (after.size !== before.size || after.mtimeNs !== before.mtimeNs) {
         notes.push({ kind: "changed", path: large.path, text: "changed while it was read; sent as read" });
       }
-      const hash = fileHashFromCells(large.size, await Promise.all(hashes));
+      const cellHashes = await Promise.all(hashes);
+      const hash = large.size <= CELL_BYTES ? (hasData[0] ? cellHashes[0]! : smallFileHash(Buffer.alloc(large.size))) : fileHashFromCells(large.size, cellHashes);
       streamedHashes.set(large.path, hash);
       await sendFrame(FileFrame.fileEnd, controlFrame(0, { size: large.size, hash: hash.toString("hex"), isVanished: false }).slice(1), large.fileId, 0, false);
     } finally {
@@ -277,24 +278,24 @@ export async function sendFiles(options: FileSendOptions): Promise<FileSendResul
       excludes: options.excludes ?? [],
     };
     await channel.send(controlFrame(FileFrame.hello, hello));
-    const ready = parseControlPayload((await replies.expect(FileFrame.ready)).payload);
-    const index = ready.blob.length > 0 ? ready.blob.buffer.slice(ready.blob.byteOffset, ready.blob.byteOffset + ready.blob.length) : null;
     const cacheFile = cachePath(options.stateDir, root);
     const cached = await fs.promises.readFile(cacheFile).catch(() => null);
 
+    // The walk starts now; the target's index follows when READY brings it.
+    const indexChannel = new MessageChannel();
     const inflight = new SharedArrayBuffer(4);
     const counter = new Int32Array(inflight);
     const input: WalkerInput = {
       root: rootLatin1,
       excludes: options.excludes ?? [],
-      index: index as ArrayBuffer | null,
+      indexPort: indexChannel.port2,
       cache: cached ? (cached.buffer.slice(cached.byteOffset, cached.byteOffset + cached.length) as ArrayBuffer) : null,
       inflight,
       maxInflight: 8,
       batchBytes: options.batchBytes ?? 2 * 1024 * 1024,
       inlineMax: options.inlineMax ?? 1024 * 1024,
     };
-    walker = startWorker(new URL("./walk-worker.ts", import.meta.url), "walk", { workerData: input });
+    walker = startWorker(new URL("./walk-worker.ts", import.meta.url), "walk", { workerData: input, transferList: [indexChannel.port2] });
     const messages: WalkerMessage[] = [];
     let wake: (() => void) | null = null;
     let walkerError: Error | null = null;
@@ -341,6 +342,11 @@ export async function sendFiles(options: FileSendOptions): Promise<FileSendResul
     };
 
     w.postMessage({ t: "start" });
+    const ready = parseControlPayload((await replies.expect(FileFrame.ready)).payload);
+    const index = new ArrayBuffer(ready.blob.length);
+    new Uint8Array(index).set(ready.blob);
+    indexChannel.port1.postMessage(index, [index]);
+    indexChannel.port1.close();
     const done = (await pump("done")) as Extract<WalkerMessage, { t: "done" }>;
     walkedBytes = done.stats.bytes;
     doneBytes = walkedBytes;

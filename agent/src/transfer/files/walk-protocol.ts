@@ -1,3 +1,5 @@
+import type { MessagePort } from "node:worker_threads";
+
 /** First string of the sender's hash cache file; another value means another format. */
 export const CACHE_MAGIC = "ferry-files-cache-2";
 
@@ -6,8 +8,8 @@ export interface WalkerInput {
   /** Absolute path of the source folder, latin1. */
   root: string;
   excludes: string[];
-  /** The target's index (meta + facts records) from READY; null on a first copy. */
-  index: ArrayBuffer | null;
+  /** Where the target's index (meta + facts records from READY) comes, once, while the walk runs. */
+  indexPort: MessagePort;
   /** The sender's hash cache from its last verified send of this folder. */
   cache: ArrayBuffer | null;
   /** Int32[0] = batches posted and not yet sent; the walker waits at maxInflight. */

@@ -6,11 +6,11 @@
  * them. Batches in flight are bounded by a shared counter, so memory stays flat on huge trees.
  */
 import fs from "node:fs";
-import { parentPort, workerData } from "node:worker_threads";
+import { parentPort, receiveMessageOnPort, workerData } from "node:worker_threads";
 import { BufReader, BufWriter, Content, EntryType, encodeXattrs, isSameMeta, joinPath, Op, readFacts, readMeta, writeRecord, type EntryMeta, type EntryTypeCode } from "./entry-codec";
 import { splitNames, statAt, typeOfMode, type Stat } from "./fast-stat";
 import { compileExcludes } from "./exclude-glob";
-import { CELL_BYTES, cellCount, cellHash, fileHashFromCells } from "./file-hash";
+import { CELL_BYTES, cellCount, cellHash, fileHashFromCells, smallFileHash } from "./file-hash";
 import { devKey, readMountInfo, SKIPPED_FS_TYPES } from "./mount-types";
 import { loadNativeFs } from "./native/native-fs";
 import { TreePaths } from "./tree-paths";
@@ -27,17 +27,50 @@ interface TargetEntry extends EntryMeta {
   ino: number;
 }
 
-const target = new Map<string, TargetEntry>();
-const targetByHash = new Map<string, string>();
-if (input.index) {
-  const r = new BufReader(Buffer.from(input.index));
-  while (!r.isDone) {
-    const m = readMeta(r);
-    const f = readFacts(r);
-    target.set(m.path, { ...m, ino: f.ino });
-    if (m.type === EntryType.file && m.hash.length > 0 && m.size > 0) targetByHash.set(m.hash.toString("latin1"), m.path);
+/**
+ * The target's index arrives while the walk already runs (the receiver reads its manifest as we
+ * stat): entries seen before it wait in `undecided`.
+ */
+let target: Map<string, TargetEntry> | null = null;
+let targetByHash: Map<string, string> | null = null;
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+function takeIndex(isBlocking: boolean): boolean {
+  if (target) return true;
+  for (;;) {
+    const m = receiveMessageOnPort(input.indexPort);
+    if (m) {
+      target = new Map();
+      const buf = m.message as ArrayBuffer | null;
+      const r = new BufReader(buf ? Buffer.from(buf) : Buffer.alloc(0));
+      while (!r.isDone) {
+        const t = readMeta(r) as TargetEntry;
+        t.ino = readFacts(r).ino;
+        target.set(t.path, t);
+      }
+      return true;
+    }
+    if (!isBlocking) return false;
+    Atomics.wait(sleeper, 0, 0, 2);
   }
 }
+
+/** Target files by content hash, for renames and copies; built only when first asked. */
+function byHash(): Map<string, string> {
+  if (targetByHash) return targetByHash;
+  targetByHash = new Map();
+  for (const m of target!.values()) if (m.type === EntryType.file && m.hash.length > 0 && m.size > 0) targetByHash.set(m.hash.toString("latin1"), m.path);
+  return targetByHash;
+}
+
+interface Undecided {
+  rel: string;
+  abs: Buffer;
+  st: Stat;
+  type: EntryTypeCode;
+  e: EntryMeta;
+}
+const undecided: Undecided[] = [];
 
 interface CacheEntry {
   ino: number;
@@ -165,9 +198,10 @@ function hashFileSync(abs: Buffer, size: number): Buffer | null {
         if (k === 0) return null;
         n += k;
       }
+      if (size <= CELL_BYTES) return smallFileHash(buf.subarray(0, len));
       cells.push(cellHash(buf.subarray(0, len)));
     }
-    return fileHashFromCells(size, cells);
+    return size <= CELL_BYTES ? smallFileHash(buf.subarray(0, 0)) : fileHashFromCells(size, cells);
   } finally {
     fs.closeSync(fd);
   }
@@ -223,13 +257,13 @@ function putFile(rel: string, abs: Buffer, st: Stat, e: EntryMeta, knownHash: Bu
       note("changed", rel, "changed while it was read; sent as read");
       st = again;
     }
-    e.hash = cellHash(got.data);
+    e.hash = smallFileHash(got.data);
     remember(rel, st, e.hash);
     stats.inlineBytes += got.data.length;
     emit(Op.put, e, Content.inline, got.data);
     return;
   }
-  const copySource = knownHash ? targetByHash.get(knownHash.toString("latin1")) : undefined;
+  const copySource = knownHash ? byHash().get(knownHash.toString("latin1")) : undefined;
   if (knownHash && copySource !== undefined) {
     e.hash = knownHash;
     remember(rel, st, knownHash);
@@ -254,15 +288,15 @@ function visitFile(rel: string, abs: Buffer, st: Stat, e: EntryMeta, force: bool
       stats.hardlinks++;
       e.isHardlink = true;
       e.link = first;
-      const t = target.get(rel);
-      const tf = target.get(first);
+      const t = target!.get(rel);
+      const tf = target!.get(first);
       if (!force && t && tf && t.type === EntryType.file && t.ino === tf.ino && !isPutPath.has(first)) keepOrMeta(e, t);
       else emit(Op.put, e);
       return;
     }
     if (first === undefined) firstNameOf.set(key, rel);
   }
-  const t = force ? undefined : target.get(rel);
+  const t = force ? undefined : target!.get(rel);
   let hash = cachedHash(rel, st);
   if (t && t.type === EntryType.file && t.size === e.size && t.hash.length > 0) {
     hash ??= hashFileSync(abs, e.size);
@@ -274,15 +308,36 @@ function visitFile(rel: string, abs: Buffer, st: Stat, e: EntryMeta, force: bool
     }
   }
   // A file of this size that the target may hold under another name (renamed or copied).
-  if (!hash && e.size > input.inlineMax && targetByHash.size > 0) hash = hashFileSync(abs, e.size);
+  if (!hash && e.size > input.inlineMax && target!.size > 0 && byHash().size > 0) hash = hashFileSync(abs, e.size);
   putFile(rel, abs, st, e, hash);
 }
 
 function visit(rel: string, st: Stat, type: EntryTypeCode, force: boolean): void {
   const abs = paths.abs(rel);
   const e = metaOf(rel, abs, st, type);
+  if (!takeIndex(false)) {
+    undecided.push({ rel, abs, st, type, e });
+    return;
+  }
+  decideWaiting();
+  decide(rel, abs, st, type, e, force);
+}
+
+function decideWaiting(): void {
+  while (undecided.length > 0) {
+    const u = undecided.shift()!;
+    try {
+      decide(u.rel, u.abs, u.st, u.type, u.e, false);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+      note("vanished", u.rel, "vanished during the walk");
+    }
+  }
+}
+
+function decide(rel: string, abs: Buffer, st: Stat, type: EntryTypeCode, e: EntryMeta, force: boolean): void {
   if (type === EntryType.file) return visitFile(rel, abs, st, e, force);
-  const t = force ? undefined : target.get(rel);
+  const t = force ? undefined : target!.get(rel);
   if (type === EntryType.dir) stats.dirs++;
   else if (type === EntryType.symlink) stats.symlinks++;
   else stats.specials++;
@@ -355,6 +410,8 @@ function walk(): void {
       stack.push({ rel, dev: st.dev });
     }
   }
+  takeIndex(true);
+  decideWaiting();
   flush();
 }
 

@@ -18,6 +18,7 @@ import {
   encodeXattrs,
   EntryType,
   isSafeRelativePath,
+  isSameMeta,
   joinPath,
   Op,
   parentOf,
@@ -31,7 +32,7 @@ import {
 } from "./entry-codec";
 import { compileExcludes } from "./exclude-glob";
 import { displayPath, type ConsistencyReport, type TransferNote } from "./file-frames";
-import { cellHash } from "./file-hash";
+import { smallFileHash } from "./file-hash";
 import { ManifestLog } from "./manifest-log";
 import { splitNames, statAt, typeOfMode, type Stat } from "./fast-stat";
 import { loadNativeFs, WRITE_CHOWN, WRITE_SPARSE } from "./native/native-fs";
@@ -67,6 +68,8 @@ const resend = new Set<string>();
 const unfixable = new Set<string>();
 const notes: TransferNote[] = [];
 const namesOfInode = new Map<number, Set<string>>();
+/** Entries this session created or changed: the check at the end reads them back in full. */
+const writtenThisSession = new Set<string>();
 const openLarge = new Map<number, { fd: number; tmp: string; meta: EntryMeta }>();
 let hasOwnerNote = false;
 let bytesWritten = 0;
@@ -216,6 +219,7 @@ function record(rel: string, meta: EntryMeta, known?: Stat): void {
   const st = known ?? lstatOrNull(rel);
   if (!st) throw Object.assign(new Error(`${displayPath(rel)} vanished from the target`), { code: "ENOENT" });
   manifest.put(meta, factsOf(st));
+  writtenThisSession.add(rel);
   entriesWritten++;
   if (st.nlink > 1 && typeOfMode(st.mode) === EntryType.file) {
     // A new name or new metadata moved the inode's ctime: refresh its other names' records.
@@ -306,7 +310,7 @@ function putFile(r: Record): void {
   const data = r.data ?? Buffer.alloc(0);
   const canChown = isRoot || (r.uid === process.getuid?.() && r.gid === process.getgid?.());
   if (r.content === Content.inline && r.xattrs.length === 0 && canChown) {
-    if (!cellHash(data).equals(r.hash)) {
+    if (!smallFileHash(data).equals(r.hash)) {
       resend.add(rel);
       note("error", rel, "content hash of the received bytes does not match the sender's");
       return;
@@ -334,7 +338,7 @@ function putFile(r: Record): void {
     return;
   }
   try {
-    if (!cellHash(data).equals(r.hash)) {
+    if (!smallFileHash(data).equals(r.hash)) {
       resend.add(rel);
       note("error", rel, "content hash of the received bytes does not match the sender's");
       fs.closeSync(fd);
@@ -402,9 +406,7 @@ function applyRecord(r: ReturnType<typeof readRecord>): void {
     }
     return;
   }
-  const meta: EntryMeta = { ...r, data: undefined } as unknown as EntryMeta;
-  delete (meta as Partial<Record>).data;
-  source.set(rel, meta);
+  source.set(rel, r);
   try {
     if (rel !== "") ensureParent(rel);
     if (r.op === Op.meta) {
@@ -424,6 +426,9 @@ function applyRecord(r: ReturnType<typeof readRecord>): void {
     if (code === "ENOSPC" || code === "EDQUOT" || code === "EROFS" || code === "EIO") throw error;
     note("error", rel, (error as Error).message);
     resend.add(rel);
+  } finally {
+    // The record stays as the source's entry; its bytes (a view of the whole batch) must not.
+    r.data = null;
   }
 }
 
@@ -472,23 +477,14 @@ function onFileEnd(fileId: number, isOk: boolean, isVanished: boolean, hash: Buf
   commit(f.tmp, rel, f.meta);
 }
 
+/**
+ * What the manifest says the target holds, sent as it is: the sender starts deciding at once,
+ * while nothing here walks the target. An entry changed behind the manifest's back (its ctime
+ * moved) fails the check at the end of the round and is sent again.
+ */
 function buildIndex(): ArrayBuffer {
-  const now = walkTarget();
   const w = new BufWriter(1024 * 1024);
-  for (const [p, m] of [...manifest.entries]) {
-    const st = now.get(p);
-    if (!st || typeOfMode(st.mode) !== m.meta.type || (!isSameFacts(m.facts, st) && m.meta.type !== EntryType.dir)) {
-      manifest.delete(p);
-      continue;
-    }
-    // A folder's ctime moves with every change inside it; its own metadata is checked by value.
-    if (m.meta.type === EntryType.dir) {
-      if ((st.mode & 0o7777) !== m.meta.mode || st.uid !== m.meta.uid || st.gid !== m.meta.gid || st.mtimeSec !== m.meta.mtimeSec || st.mtimeNsec !== m.meta.mtimeNsec) {
-        manifest.delete(p);
-        continue;
-      }
-    }
-    if (st.nlink > 1 && typeOfMode(st.mode) === EntryType.file) namesOfInode.set(st.ino, (namesOfInode.get(st.ino) ?? new Set()).add(p));
+  for (const m of manifest.entries.values()) {
     writeMeta(w, m.meta);
     writeFacts(w, m.facts);
   }
@@ -531,6 +527,7 @@ function finishRound(round: number, senderNotes: TransferNote[]): { report: Cons
     const abs = paths.abs(d.path);
     const st = lstatOrNull(d.path);
     if (!st || !isDir(st)) continue;
+    if (!dirsToApply.has(d.path) && st.mtimeSec === d.mtimeSec && st.mtimeNsec === d.mtimeNsec) continue;
     try {
       if (dirsToApply.has(d.path)) applyMeta(d.path, abs, d, null, !manifest.entries.has(d.path));
       else native.utimens(abs, -1, d.mtimeSec, d.mtimeNsec);
@@ -558,13 +555,20 @@ function finishRound(round: number, senderNotes: TransferNote[]): { report: Cons
   const different: string[] = [];
   const missing: string[] = [];
   const extra: string[] = [];
+  // Manifest records whose inode still has the recorded ctime: any other name of that inode
+  // (a hard link whose own record went stale when a sibling name changed) is proven by it.
+  const provenInode = new Map<number, EntryMeta>();
+  for (const [p, m] of manifest.entries) {
+    const st = now.get(p);
+    if (st && m.meta.type === EntryType.file && st.nlink > 1 && isSameFacts(m.facts, st)) provenInode.set(st.ino, m.meta);
+  }
   for (const [p, e] of source) {
     const st = now.get(p);
     if (!st) {
       missing.push(p);
       continue;
     }
-    if (!isSameEntry(p, e, st)) different.push(p);
+    if (!isSameEntry(p, e, st, now, provenInode)) different.push(p);
   }
   for (const [p, st] of now) if (!source.has(p) && !isUnderExcluded(p, isDir(st))) extra.push(p);
   const again = new Set([...resend, ...different, ...missing].filter((p) => !unfixable.has(p) && source.has(p)));
@@ -589,19 +593,34 @@ function finishRound(round: number, senderNotes: TransferNote[]): { report: Cons
   return { report, resend: [...again] };
 }
 
-function isSameEntry(p: string, e: EntryMeta, st: Stat): boolean {
+function isSameRecorded(e: EntryMeta, m: EntryMeta): boolean {
+  return isSameMeta(e, m) && e.size === m.size && e.hash.equals(m.hash) && e.link === m.link && e.rdev === m.rdev && e.isHardlink === m.isHardlink;
+}
+
+/**
+ * A target entry matches its source entry. One that this session did not touch and whose inode
+ * and ctime are as the manifest recorded is proven by the record (every change to content, mode,
+ * owner, times or xattrs moves ctime); any other is read back: mode, owner, time, size, content
+ * hash of what was written, link target, device number, every xattr.
+ */
+function isSameEntry(p: string, e: EntryMeta, st: Stat, now: Map<string, Stat>, provenInode: Map<number, EntryMeta>): boolean {
   if (typeOfMode(st.mode) !== e.type) return false;
+  if (e.isHardlink && now.get(e.link)?.ino !== st.ino) return false;
+  const m = manifest.entries.get(p);
+  if (m && !writtenThisSession.has(p) && isSameFacts(m.facts, st) && e.type !== EntryType.dir) return isSameRecorded(e, m.meta);
+  if (e.type === EntryType.file && st.nlink > 1 && !writtenThisSession.has(p)) {
+    const proven = provenInode.get(st.ino);
+    if (proven && isSameMeta(e, proven) && proven.hash.equals(e.hash) && proven.size === e.size) {
+      manifest.put(e, factsOf(st));
+      return true;
+    }
+  }
   if (e.type !== EntryType.symlink && (st.mode & 0o7777) !== e.mode) return false;
   if ((isRoot || hasOwnerNote === false) && (st.uid !== e.uid || st.gid !== e.gid)) return false;
   if (st.mtimeSec !== e.mtimeSec || st.mtimeNsec !== e.mtimeNsec) return false;
   const abs = paths.abs(p);
   if (e.type === EntryType.file) {
     if (st.size !== e.size) return false;
-    if (e.isHardlink) {
-      const first = lstatOrNull(e.link);
-      if (!first || first.ino !== st.ino) return false;
-    }
-    const m = manifest.entries.get(p);
     if (!m || !isSameFacts(m.facts, st) || !m.meta.hash.equals(e.hash)) return false;
   }
   if (e.type === EntryType.symlink && fs.readlinkSync(abs, { encoding: "buffer" }).toString("latin1") !== e.link) return false;
