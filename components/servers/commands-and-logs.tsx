@@ -2,6 +2,7 @@
 
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
+import type { CommandType } from "@/agent/src/protocol/v1/control";
 import { useTRPC } from "@/components/trpc/client";
 import { errorMessage } from "@/components/trpc/error-message";
 import { Alert } from "@/components/ui/alert";
@@ -10,7 +11,15 @@ import { DataTable, Td, Th } from "./data-table";
 import { formatBytes, formatDateTime } from "./format";
 import { Pill } from "./pill";
 
-const COMMAND_LABELS = { refresh: "Refresh report", collect_logs: "Collect logs", stop: "Stop agent" } as const;
+const COMMAND_LABELS: Record<CommandType, string> = {
+  refresh: "Refresh report",
+  collect_logs: "Collect logs",
+  stop: "Stop agent",
+  task_receive: "Receive (task)",
+  task_send: "Send (task)",
+  task_abort: "Stop task",
+  task_launch: "Launch target",
+};
 const STATE_TONES = { queued: "neutral", delivered: "info", acked: "info", succeeded: "success", failed: "danger" } as const;
 const STATE_LABELS = { queued: "Queued", delivered: "Delivered", acked: "Running", succeeded: "Succeeded", failed: "Failed" } as const;
 

@@ -4,3 +4,5 @@ export * from "./audit-events";
 export * from "./iam";
 export * from "./servers";
 export * from "./sign-in-attempts";
+export * from "./tasks";
+export * from "./templates";

@@ -3,7 +3,13 @@ import { bigint, boolean, index, integer, jsonb, pgEnum, pgTable, text, uniqueIn
 import { accounts } from "./accounts";
 import { createdAt, id, timestamptz, updatedAt } from "./columns";
 
-/** Source servers whose agent registered. Re-registration updates the row (same agent id). */
+/** A source agent migrates its server away; a target agent receives and writes. */
+export const serverRole = pgEnum("server_role", ["source", "target"]);
+
+/**
+ * Servers whose agent registered: sources, and targets (role) that receive. Re-registration
+ * updates the row (same agent id). Both use the same heartbeat, command channel and logs.
+ */
 export const sourceServers = pgTable(
   "source_servers",
   {
@@ -12,6 +18,9 @@ export const sourceServers = pgTable(
       .notNull()
       .references(() => accounts.id, { onDelete: "cascade" }),
     agentId: uuid().notNull(),
+    role: serverRole().notNull().default("source"),
+    /** Targets only: what they can receive into (agent/src/protocol/v1/register.ts). */
+    targetCapabilities: jsonb().$type<unknown>(),
     hostname: text().notNull(),
     osName: text().notNull().default(""),
     /** The report's IP addresses, space-separated, for search and the list (loopback left out). */
@@ -35,7 +44,7 @@ export const sourceServers = pgTable(
  * A result may also arrive straight after delivery, when the agent had already run the command.
  */
 export const sourceCommandState = pgEnum("source_command_state", ["queued", "delivered", "acked", "succeeded", "failed"]);
-export const sourceCommandType = pgEnum("source_command_type", ["refresh", "collect_logs", "stop"]);
+export const sourceCommandType = pgEnum("source_command_type", ["refresh", "collect_logs", "stop", "task_receive", "task_send", "task_abort", "task_launch"]);
 
 /** Commands for a source agent, delivered by its long poll until it acknowledges them. */
 export const sourceCommands = pgTable(

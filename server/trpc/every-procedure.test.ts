@@ -12,6 +12,9 @@ import { createPolicy } from "../services/iam/policies";
 import debian12 from "../services/servers/fixtures/debian-12.json";
 import { uploadAgentLog } from "../services/servers/logs";
 import { registerSourceServer } from "../services/servers/register";
+import { createMigrationTemplate } from "../services/templates/migration-templates";
+import { DEFAULT_MIGRATION_SETTINGS } from "../services/templates/schemas";
+import { createServerTemplate } from "../services/templates/server-templates";
 import { createTestAccount, createTestUser } from "../testing/fixtures";
 import { createTestDatabase } from "../testing/test-db";
 import type { ProcedureMeta, TrpcContext } from "./init";
@@ -26,12 +29,23 @@ beforeAll(async () => {
 });
 afterAll(async () => database?.close());
 
-type World = { userId: string; groupId: string; policyId: string; accessKeyId: string; serverId: string; logId: string };
+type World = {
+  userId: string;
+  groupId: string;
+  policyId: string;
+  accessKeyId: string;
+  serverId: string;
+  logId: string;
+  migrationTemplateId: string;
+  serverTemplateId: string;
+};
 type Sample = {
   input?: (w: World) => unknown;
   /** Names an existing resource of account A: another account must get NOT_FOUND (or nothing). */
   isAboutResource?: boolean;
 };
+
+const SERVER_SETTINGS = { diskMappingPolicy: "in-order", network: { mode: "keep-source" }, hostname: null } as const;
 
 const policyDocument = { Version: "1.1", Statement: [{ Effect: "Allow", Action: ["sms:server:list"] }] };
 
@@ -70,6 +84,16 @@ const SAMPLES: Record<string, Sample> = {
   "servers.listCommands": { input: (w) => ({ serverId: w.serverId }), isAboutResource: true },
   "servers.listLogs": { input: (w) => ({ serverId: w.serverId }), isAboutResource: true },
   "servers.getLog": { input: (w) => ({ logId: w.logId }), isAboutResource: true },
+  "templates.migration.list": {},
+  "templates.migration.get": { input: (w) => ({ templateId: w.migrationTemplateId }), isAboutResource: true },
+  "templates.migration.create": { input: () => ({ name: `t-${Math.random()}`, settings: DEFAULT_MIGRATION_SETTINGS }) },
+  "templates.migration.update": { input: (w) => ({ templateId: w.migrationTemplateId, name: "renamed", settings: DEFAULT_MIGRATION_SETTINGS }), isAboutResource: true },
+  "templates.migration.delete": { input: (w) => ({ templateId: w.migrationTemplateId }), isAboutResource: true },
+  "templates.server.list": {},
+  "templates.server.get": { input: (w) => ({ templateId: w.serverTemplateId }), isAboutResource: true },
+  "templates.server.create": { input: () => ({ name: `s-${Math.random()}`, targetServerId: null, settings: SERVER_SETTINGS }) },
+  "templates.server.update": { input: (w) => ({ templateId: w.serverTemplateId, name: "renamed", targetServerId: null, settings: SERVER_SETTINGS }), isAboutResource: true },
+  "templates.server.delete": { input: (w) => ({ templateId: w.serverTemplateId }), isAboutResource: true },
 };
 
 type ProcedureDef = { _def: { type: "query" | "mutation" | "subscription"; meta?: ProcedureMeta } };
@@ -95,7 +119,18 @@ async function makeWorld() {
   const agentId = randomUUID();
   const { serverId } = await registerSourceServer(a.ctx, { agentId, report: debian12 as unknown as SourceReport });
   const { logId } = await uploadAgentLog(a.ctx, { agentId, commandId: null, fileName: "agent.log", content: "log", isTruncated: false });
-  const world: World = { userId: other.user.id, groupId: group.id, policyId: policy.id, accessKeyId: key.accessKeyId, serverId, logId };
+  const migrationTemplate = await createMigrationTemplate(a.ctx, { name: `mt-${Math.random()}`, settings: DEFAULT_MIGRATION_SETTINGS });
+  const serverTemplate = await createServerTemplate(a.ctx, { name: `st-${Math.random()}`, targetServerId: null, settings: SERVER_SETTINGS });
+  const world: World = {
+    userId: other.user.id,
+    groupId: group.id,
+    policyId: policy.id,
+    accessKeyId: key.accessKeyId,
+    serverId,
+    logId,
+    migrationTemplateId: migrationTemplate.id,
+    serverTemplateId: serverTemplate.id,
+  };
   return { a, world };
 }
 

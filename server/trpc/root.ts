@@ -4,6 +4,7 @@ import { iamRouter } from "./routers/iam";
 import { serversRouter } from "./routers/servers";
 import { sessionRouter } from "./routers/session";
 import { setupRouter } from "./routers/setup";
+import { templatesRouter } from "./routers/templates";
 
 export const appRouter = createRouter({
   audit: auditRouter,
@@ -11,6 +12,7 @@ export const appRouter = createRouter({
   servers: serversRouter,
   session: sessionRouter,
   setup: setupRouter,
+  templates: templatesRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -356,6 +356,9 @@ class SourceAgent {
       }
       case "stop":
         return { message: "The agent stopped." };
+      default:
+        // Task commands are handled by the task runner once it is wired in; refuse them clearly until then.
+        throw new UserError(`this agent does not handle "${record.type}" commands yet`);
     }
   }
 }

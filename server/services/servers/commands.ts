@@ -6,6 +6,7 @@ import {
   pollCommandsRequestSchema,
   reportCommandResultRequestSchema,
   type AckCommandRequest,
+  type CommandType,
   type DeliveredCommand,
   type PollCommandsRequest,
   type PollCommandsResponse,
@@ -27,7 +28,7 @@ const MAX_COMMANDS_PER_POLL = 10;
 
 export type CommandDto = {
   id: string;
-  type: "refresh" | "collect_logs" | "stop";
+  type: CommandType;
   state: "queued" | "delivered" | "acked" | "succeeded" | "failed";
   deliveredCount: number;
   result: { message: string; details?: Record<string, unknown> } | null;

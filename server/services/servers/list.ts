@@ -35,12 +35,12 @@ export function summarizeFeasibility(feasibility: unknown): Pick<ServerSummaryDt
 
 /** One page of the account's source servers, searched, filtered and sorted in the database. */
 export async function listServers(ctx: ServiceContext, input: ListServersInput = {}): Promise<{ items: ServerSummaryDto[]; total: number; page: number; pageSize: number }> {
-  await assertCan(ctx, "sms:server:list");
   const f = listServersSchema.parse(input);
+  await assertCan(ctx, f.role === "target" ? "sms:targetServer:list" : "sms:server:list");
   const now = new Date();
   const interval = heartbeatIntervalSeconds();
   const connectedSince = new Date(now.getTime() - offlineAfterMs(interval));
-  const where: (SQL | undefined)[] = [eq(sourceServers.accountId, ctx.actor.accountId)];
+  const where: (SQL | undefined)[] = [eq(sourceServers.accountId, ctx.actor.accountId), eq(sourceServers.role, f.role)];
   if (f.search) {
     const pattern = like(f.search);
     where.push(or(ilike(sourceServers.hostname, pattern), ilike(sourceServers.ipAddresses, pattern), ilike(sourceServers.osName, pattern)));

@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { commandTypeSchema } from "@/agent/src/protocol/v1/control";
 
 export const serverIdSchema = z.object({ serverId: z.string().uuid() });
 export type ServerIdInput = z.infer<typeof serverIdSchema>;
@@ -10,6 +9,8 @@ export type LogIdInput = z.infer<typeof logIdSchema>;
 export const SERVER_SORT_FIELDS = ["hostname", "lastHeartbeatAt", "createdAt"] as const;
 
 export const listServersSchema = z.object({
+  /** Source servers (the default) or target servers. */
+  role: z.enum(["source", "target"]).default("source"),
   /** Matches the host name, an IP address or the OS name. */
   search: z.string().trim().max(200).optional(),
   connection: z.enum(["connected", "offline"]).optional(),
@@ -21,5 +22,6 @@ export const listServersSchema = z.object({
 });
 export type ListServersInput = z.input<typeof listServersSchema>;
 
-export const queueCommandSchema = z.object({ serverId: z.string().uuid(), type: commandTypeSchema });
+// Task commands are queued only by the task services, never directly by a user.
+export const queueCommandSchema = z.object({ serverId: z.string().uuid(), type: z.enum(["refresh", "collect_logs", "stop"]) });
 export type QueueCommandInput = z.infer<typeof queueCommandSchema>;

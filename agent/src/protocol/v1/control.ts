@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { TASK_COMMAND_TYPES } from "./tasks";
 
 // The command channel and liveness of a registered source agent. Every call names the agent by the
 // stable id it registered with; the console resolves it within the access key's account, so a key
@@ -16,7 +17,7 @@ export const heartbeatResponseSchema = z.object({
 });
 export type HeartbeatResponse = z.infer<typeof heartbeatResponseSchema>;
 
-export const COMMAND_TYPES = ["refresh", "collect_logs", "stop"] as const;
+export const COMMAND_TYPES = ["refresh", "collect_logs", "stop", ...TASK_COMMAND_TYPES] as const;
 export const commandTypeSchema = z.enum(COMMAND_TYPES);
 export type CommandType = z.infer<typeof commandTypeSchema>;
 

@@ -1,0 +1,129 @@
+import { z } from "zod";
+
+// Migration tasks on the agents. The console drives a pass (the full migration or an incremental
+// sync) with commands on the ordinary command channel (control.ts):
+//   1. task_receive → the target agent starts a receiver for the pass and answers with the address
+//      it listens on (command result details: TaskReceiveResult).
+//   2. task_send → the source agent sends to that address, reporting progress (POST
+//      /api/agent/v1/tasks/progress) about every second, and answers with the verified outcome
+//      (command result details: TaskSendResult).
+//   3. task_abort stops a pass on either side; task_launch configures and starts the target.
+// The data goes source → target directly over TLS 1.3 keyed with the pass's token; the console
+// never carries it. The token travels only inside these signed, HTTPS-protected commands.
+
+export const TASK_COMMAND_TYPES = ["task_receive", "task_send", "task_abort", "task_launch"] as const;
+export type TaskCommandType = (typeof TASK_COMMAND_TYPES)[number];
+
+export const migrationModeSchema = z.enum(["block", "file"]);
+export type MigrationMode = z.infer<typeof migrationModeSchema>;
+
+const passRef = {
+  taskId: z.string().uuid(),
+  /** One id per pass (the full copy, then each sync). */
+  passId: z.string().uuid(),
+};
+
+/** Where a source disk goes on the target: a block device or an image file the target registered. */
+export const diskPairSchema = z.strictObject({
+  /** Source disk path, e.g. /dev/sda or an image file. */
+  sourcePath: z.string().min(1).max(4096),
+  /** The name the pass uses for it on the wire (unique within the task). */
+  name: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/),
+  /** Target disk path the receiver writes to. */
+  targetPath: z.string().min(1).max(4096),
+});
+export type DiskPair = z.infer<typeof diskPairSchema>;
+
+export const transferOptionsSchema = z.strictObject({
+  /** Bytes per second; null for no limit. */
+  limitBytesPerSecond: z.number().int().positive().nullable(),
+  compress: z.boolean(),
+  /** File level: glob patterns left out of the copy. */
+  excludes: z.array(z.string().min(1).max(4096)).max(100),
+});
+export type TransferOptions = z.infer<typeof transferOptionsSchema>;
+
+/** Payload of task_receive, for the target agent. */
+export const taskReceivePayloadSchema = z.strictObject({
+  ...passRef,
+  mode: migrationModeSchema,
+  isSync: z.boolean(),
+  /** 64 hex characters: the pass's secret; the TLS key is derived from it. */
+  token: z.string().regex(/^[0-9a-f]{64}$/),
+  /** Block level: the disks to write. */
+  disks: z.array(diskPairSchema).max(32),
+  /** File level: the folder (or staging root) the files land in. */
+  outDir: z.string().min(1).max(4096).nullable(),
+});
+export type TaskReceivePayload = z.infer<typeof taskReceivePayloadSchema>;
+
+export const taskReceiveResultSchema = z.strictObject({
+  /** host:port the source should connect to. */
+  address: z.string().min(3).max(300),
+});
+
+/** Payload of task_send, for the source agent. */
+export const taskSendPayloadSchema = z.strictObject({
+  ...passRef,
+  mode: migrationModeSchema,
+  isSync: z.boolean(),
+  token: z.string().regex(/^[0-9a-f]{64}$/),
+  /** host:port of the target's receiver for this pass. */
+  targetAddress: z.string().min(3).max(300),
+  disks: z.array(diskPairSchema).max(32),
+  /** File level: the source folder to copy. */
+  sourceRoot: z.string().min(1).max(4096).nullable(),
+  options: transferOptionsSchema,
+});
+export type TaskSendPayload = z.infer<typeof taskSendPayloadSchema>;
+
+export const taskSendResultSchema = z.strictObject({
+  bytesTotal: z.number().nonnegative(),
+  bytesSent: z.number().nonnegative(),
+  /** "verified N of N chunks" (block) or files compared (file). */
+  verifiedCount: z.number().int().nonnegative(),
+  totalCount: z.number().int().nonnegative(),
+  summary: z.string().max(2000),
+});
+export type TaskSendResult = z.infer<typeof taskSendResultSchema>;
+
+export const taskAbortPayloadSchema = z.strictObject({ taskId: z.string().uuid(), passId: z.string().uuid().nullable() });
+
+export const taskLaunchPayloadSchema = z.strictObject({
+  taskId: z.string().uuid(),
+  mode: migrationModeSchema,
+  /** File level: the migrated root to configure (fstab, boot loader, network). */
+  outDir: z.string().min(1).max(4096).nullable(),
+  hostname: z.string().max(253).nullable(),
+});
+
+/** POST /api/agent/v1/tasks/progress — sent by the source agent about every second during a pass. */
+export const taskProgressRequestSchema = z.strictObject({
+  agentId: z.string().uuid(),
+  ...passRef,
+  phase: z.enum(["prepare", "copy", "verify"]),
+  bytesTotal: z.number().nonnegative(),
+  bytesDone: z.number().nonnegative(),
+  /** Bytes on the wire so far (after compression). */
+  bytesSent: z.number().nonnegative(),
+  rateBytesPerSecond: z.number().nonnegative(),
+  disks: z
+    .array(z.strictObject({ name: z.string().max(64), bytesDone: z.number().nonnegative(), bytesTotal: z.number().nonnegative() }))
+    .max(32),
+  host: z.strictObject({
+    cpuPercent: z.number().min(0).max(100),
+    memoryUsedBytes: z.number().nonnegative(),
+    memoryTotalBytes: z.number().nonnegative(),
+    diskReadBytesPerSecond: z.number().nonnegative(),
+  }),
+  agent: z.strictObject({ cpuPercent: z.number().min(0).max(6400), rssBytes: z.number().nonnegative() }),
+});
+export type TaskProgressRequest = z.infer<typeof taskProgressRequestSchema>;
+
+export const taskProgressResponseSchema = z.object({
+  /** False when the pass was aborted or superseded: the agent should stop sending. */
+  shouldContinue: z.boolean(),
+  /** The current speed limit (the user may change it while the pass runs). */
+  limitBytesPerSecond: z.number().int().positive().nullable(),
+});
+export type TaskProgressResponse = z.infer<typeof taskProgressResponseSchema>;
