@@ -215,11 +215,17 @@ export function writeMeta(w: BufWriter, e: EntryMeta): void {
   w.bytes(e.hash);
 }
 
-export function readMeta(r: BufReader): EntryMeta {
+/** With `op`, the object also has a record's fields (filled in by readRecord), so its shape never changes. */
+export function readMeta(r: BufReader, op = 0): EntryMeta {
   const path = r.str();
   const type = r.u8() as EntryTypeCode;
   const flags = r.u8();
-  return {
+  const rec: Record = {
+    op,
+    content: 0,
+    data: null,
+    copyFrom: "",
+    fileId: 0,
     path,
     type,
     isHardlink: (flags & FLAG_HARDLINK) !== 0,
@@ -235,6 +241,7 @@ export function readMeta(r: BufReader): EntryMeta {
     xattrs: copyOrEmpty(r.bytes()),
     hash: copyOrEmpty(r.bytes()),
   };
+  return rec;
 }
 
 /** Batch records: op, metadata, then the content section. A KEEP carries only its path. */
@@ -257,15 +264,14 @@ export function readRecord(r: BufReader): DecodedRecord {
   const op = r.u8();
   if (op === Op.keep) return { op: Op.keep, path: r.str() };
   if (op !== Op.put && op !== Op.meta) throw new Error(`unknown record op ${op}`);
-  const meta = readMeta(r);
+  // One object per record, all fields at once: batches hold tens of thousands of them.
+  const rec = readMeta(r, op) as Record;
   const content = r.u8();
-  let data: Buffer | null = null;
-  let copyFrom = "";
-  let fileId = 0;
-  if (content === Content.inline) data = r.bytes();
-  else if (content === Content.copyFrom) copyFrom = r.str();
-  else if (content === Content.chunked || content === Content.delta) fileId = r.u32();
-  return { ...meta, op, content, data, copyFrom, fileId } as DecodedRecord;
+  rec.content = content;
+  if (content === Content.inline) rec.data = r.bytes();
+  else if (content === Content.copyFrom) rec.copyFrom = r.str();
+  else if (content === Content.chunked || content === Content.delta) rec.fileId = r.u32();
+  return rec as DecodedRecord;
 }
 
 export function writeFacts(w: BufWriter, f: TargetFacts): void {

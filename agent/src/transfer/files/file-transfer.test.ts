@@ -165,11 +165,22 @@ describe("file transfer fidelity", () => {
     fs.mkdirSync(path.join(src, "inherit"));
     execFileSync("setfacl", ["-m", "u:1234:rwx,g:55:r", path.join(src, "shared")]);
     execFileSync("setfacl", ["-d", "-m", "g:55:rx", path.join(src, "inherit")]);
+    // Created after the default ACL: inherits it (on the target too, unless the copy sets it right).
+    fs.writeFileSync(path.join(src, "inherit", "child"), "inherits");
+    fs.mkdirSync(path.join(src, "inherit", "subdir"));
+    fs.writeFileSync(path.join(src, "inherit", "plain-after-chmod"), "x");
+    execFileSync("setfacl", ["-b", path.join(src, "inherit", "plain-after-chmod")]);
     const { result } = await send(src, { isSync: true });
     expect(result.report.isVerified).toBe(true);
     expectSameTree(src, outDir);
     expect(execFileSync("getfacl", ["-c", path.join(outDir, "shared")]).toString()).toContain("user:1234:rwx");
     expect(execFileSync("getfacl", ["-c", "-d", path.join(outDir, "inherit")]).toString()).toContain("group:55:r-x");
+    // A second pass writes into folders that now have their default ACL: still exact.
+    fs.writeFileSync(path.join(src, "inherit", "later"), "new");
+    execFileSync("setfacl", ["-b", path.join(src, "inherit", "later")]);
+    const again = await send(src, { isSync: true });
+    expect(again.result.report.isVerified).toBe(true);
+    expectSameTree(src, outDir);
   });
 
   it.skipIf(!isRoot)("copies a real system folder (/etc and /usr/share/doc) field by field", async () => {
