@@ -25,7 +25,12 @@ export function readAgentId(stateDir: string): string | null {
   return readFileIfExists(path.join(stateDir, AGENT_ID_FILE))?.trim() || null;
 }
 
+export const AGENT_ROLES = ["source", "target"] as const;
+export type AgentRole = (typeof AGENT_ROLES)[number];
+
 const agentStateSchema = z.object({
+  /** Which kind of agent registered from this folder; one folder serves one role (null: older agents). */
+  role: z.enum(AGENT_ROLES).nullable().default(null),
   consoleUrl: z.string(),
   serverId: z.string().nullable(),
   hostname: z.string().nullable(),
@@ -47,7 +52,7 @@ export function readAgentState(stateDir: string): AgentState | null {
   }
 }
 
-export function writeAgentState(stateDir: string, state: AgentState): void {
+export function writeAgentState(stateDir: string, state: z.input<typeof agentStateSchema>): void {
   writeFileAtomic(path.join(stateDir, STATE_FILE), `${JSON.stringify(state, null, 2)}\n`, 0o600);
 }
 
