@@ -9,6 +9,8 @@ import { CELL_BYTES, cellHashOnPool, cellLength, fileHashFromCells, smallFileHas
 import { startWorker } from "./start-worker";
 import type { WriterInput, WriterReply, WriterRequest } from "./write-protocol";
 
+const trace = process.env.FERRY_TRACE ? (what: string) => process.stderr.write(`trace recv ${performance.now().toFixed(0)} ${what}\n`) : () => undefined;
+
 /** Bytes handed to the writer and not yet written; above this the socket is left unread. */
 const MAX_QUEUED_BYTES = 64 * 1024 * 1024;
 
@@ -71,6 +73,10 @@ class Writer {
     if (this.failure) throw this.failure;
   }
 
+  unref(): void {
+    this.worker.unref();
+  }
+
   terminate(): Promise<number> {
     return this.worker.terminate();
   }
@@ -88,6 +94,27 @@ function shareable(payload: Buffer): Uint8Array {
  * files' cells are hashed on the pool as they arrive and a file is renamed into place only when
  * its hash matches the sender's.
  */
+const busyTargets = new Set<string>();
+const spareWriters = new Map<string, Writer>();
+
+function takeWriter(input: WriterInput): Writer {
+  const spare = spareWriters.get(input.outDir);
+  spareWriters.delete(input.outDir);
+  return spare ?? new Writer(input);
+}
+
+/**
+ * The next session into the same folder finds a writer already started, its manifest read and
+ * its index made: a rerun (--sync, resume) gets its answer at once. It holds no lock and writes
+ * nothing until a session uses it; it does not keep the process alive.
+ */
+function keepWriterReady(input: WriterInput): void {
+  if (spareWriters.has(input.outDir)) return;
+  const w = new Writer(input);
+  w.unref();
+  spareWriters.set(input.outDir, w);
+}
+
 export async function receiveFileSession(
   channel: FrameChannel,
   helloFrame: Frame,
@@ -96,117 +123,130 @@ export async function receiveFileSession(
   const log = options.log;
   let writer: Writer | null = null;
   let lastReceipt: FilesReceipt | null = null;
+  let isBusy = false;
   try {
-    const hello = filesHelloSchema.parse(parseControlPayload(helloFrame.payload).body);
-    writer = new Writer({
-      outDir: options.outDir,
-      isSync: hello.isSync,
-      excludes: hello.excludes,
-      sourceLabel: hello.sourceLabel,
-      checkpointBytes: options.checkpointBytes,
-    });
-    writer.post({ t: "index" });
-    const index = await writer.reply("index");
-    log(`files from ${hello.sourceLabel}: into ${options.outDir}${index.knownEntries ? `, ${index.knownEntries} entries already in place` : ""}${hello.isSync ? " (sync)" : ""}`);
-    await channel.send(controlFrame(FileFrame.ready, { knownEntries: index.knownEntries, isRoot: index.isRoot }, Buffer.from(index.index)));
-    const cells = new Map<number, Map<number, Promise<Buffer>>>();
-    const firstCells = new Map<number, Uint8Array>();
-    let isCorrupt = new Set<number>();
-    for (;;) {
-      await writer.belowLimit();
-      const f = await channel.next();
-      switch (f.type) {
-        case FileFrame.batch:
-          writer.post({ t: "batch", payload: shareable(f.payload), flags: f.flags, rawLength: f.rawLength, checksum: f.checksum }, f.payload.length);
-          f.release?.();
-          break;
-        case FileFrame.chunk: {
-          let raw: Buffer;
-          try {
-            raw = f.flags & FrameFlag.deflated ? zlib.inflateRawSync(f.payload) : f.payload;
-          } catch {
-            raw = Buffer.alloc(0);
-          }
-          if (raw.length !== f.rawLength || crc32([raw]) !== f.checksum || f.offset % CELL_BYTES !== 0) {
-            isCorrupt.add(f.seq);
+    return await runFileSession();
+  } finally {
+    if (isBusy) {
+      busyTargets.delete(options.outDir);
+      keepWriterReady({ outDir: options.outDir, checkpointBytes: options.checkpointBytes });
+    }
+  }
+
+  async function runFileSession(): Promise<FileSessionResult> {
+    try {
+      const hello = filesHelloSchema.parse(parseControlPayload(helloFrame.payload).body);
+      if (busyTargets.has(options.outDir)) throw new Error(`another file session is writing to ${options.outDir}`);
+      busyTargets.add(options.outDir);
+      isBusy = true;
+      writer = takeWriter({ outDir: options.outDir, checkpointBytes: options.checkpointBytes });
+      trace("hello");
+      writer.post({ t: "index", session: { isSync: hello.isSync, excludes: hello.excludes, sourceLabel: hello.sourceLabel } });
+      const index = await writer.reply("index");
+      trace("index");
+      log(`files from ${hello.sourceLabel}: into ${options.outDir}${index.knownEntries ? `, ${index.knownEntries} entries already in place` : ""}${hello.isSync ? " (sync)" : ""}`);
+      await channel.send(controlFrame(FileFrame.ready, { knownEntries: index.knownEntries, isRoot: index.isRoot }, Buffer.from(index.index)));
+      const cells = new Map<number, Map<number, Promise<Buffer>>>();
+      const firstCells = new Map<number, Uint8Array>();
+      let isCorrupt = new Set<number>();
+      for (;;) {
+        await writer.belowLimit();
+        const f = await channel.next();
+        switch (f.type) {
+          case FileFrame.batch:
+            writer.post({ t: "batch", payload: shareable(f.payload), flags: f.flags, rawLength: f.rawLength, checksum: f.checksum }, f.payload.length);
             f.release?.();
             break;
-          }
-          const data = shareable(raw);
-          f.release?.();
-          const perFile = cells.get(f.seq) ?? new Map<number, Promise<Buffer>>();
-          cells.set(f.seq, perFile);
-          // A file of one cell hashes whole (smallFileHash); keep both until its size is known.
-          if (f.offset === 0) firstCells.set(f.seq, data);
-          if (f.offset !== 0 || data.length === CELL_BYTES) perFile.set(f.offset / CELL_BYTES, cellHashOnPool(options.pool, data));
-          writer.post({ t: "chunk", fileId: f.seq, offset: f.offset, data }, data.length);
-          break;
-        }
-        case FileFrame.fileEnd: {
-          const end = fileEndSchema.parse(parseControlPayload(f.payload).body);
-          const perFile = cells.get(f.seq) ?? new Map<number, Promise<Buffer>>();
-          cells.delete(f.seq);
-          let isOk = false;
-          let hash: Buffer = Buffer.alloc(0);
-          if (!end.isVanished && !isCorrupt.has(f.seq)) {
-            const count = Math.max(1, Math.ceil(end.size / CELL_BYTES));
-            const hashes: Buffer[] = [];
-            if (end.size <= CELL_BYTES) hash = smallFileHash(firstCells.get(f.seq) ?? Buffer.alloc(end.size));
-            else {
-              for (let i = 0; i < count; i++) hashes.push(await (perFile.get(i) ?? Promise.resolve(zeroCellHash(cellLength(end.size, i)))));
-              hash = fileHashFromCells(end.size, hashes);
+          case FileFrame.chunk: {
+            let raw: Buffer;
+            try {
+              raw = f.flags & FrameFlag.deflated ? zlib.inflateRawSync(f.payload) : f.payload;
+            } catch {
+              raw = Buffer.alloc(0);
             }
-            isOk = hash.toString("hex") === end.hash;
+            if (raw.length !== f.rawLength || crc32([raw]) !== f.checksum || f.offset % CELL_BYTES !== 0) {
+              isCorrupt.add(f.seq);
+              f.release?.();
+              break;
+            }
+            const data = shareable(raw);
+            f.release?.();
+            const perFile = cells.get(f.seq) ?? new Map<number, Promise<Buffer>>();
+            cells.set(f.seq, perFile);
+            // A file of one cell hashes whole (smallFileHash); keep both until its size is known.
+            if (f.offset === 0) firstCells.set(f.seq, data);
+            if (f.offset !== 0 || data.length === CELL_BYTES) perFile.set(f.offset / CELL_BYTES, cellHashOnPool(options.pool, data));
+            writer.post({ t: "chunk", fileId: f.seq, offset: f.offset, data }, data.length);
+            break;
           }
-          isCorrupt.delete(f.seq);
-          firstCells.delete(f.seq);
-          writer.post({ t: "fileEnd", fileId: f.seq, isOk, isVanished: end.isVanished, hash });
-          break;
+          case FileFrame.fileEnd: {
+            const end = fileEndSchema.parse(parseControlPayload(f.payload).body);
+            const perFile = cells.get(f.seq) ?? new Map<number, Promise<Buffer>>();
+            cells.delete(f.seq);
+            let isOk = false;
+            let hash: Buffer = Buffer.alloc(0);
+            if (!end.isVanished && !isCorrupt.has(f.seq)) {
+              const count = Math.max(1, Math.ceil(end.size / CELL_BYTES));
+              const hashes: Buffer[] = [];
+              if (end.size <= CELL_BYTES) hash = smallFileHash(firstCells.get(f.seq) ?? Buffer.alloc(end.size));
+              else {
+                for (let i = 0; i < count; i++) hashes.push(await (perFile.get(i) ?? Promise.resolve(zeroCellHash(cellLength(end.size, i)))));
+                hash = fileHashFromCells(end.size, hashes);
+              }
+              isOk = hash.toString("hex") === end.hash;
+            }
+            isCorrupt.delete(f.seq);
+            firstCells.delete(f.seq);
+            writer.post({ t: "fileEnd", fileId: f.seq, isOk, isVanished: end.isVanished, hash });
+            break;
+          }
+          case FileFrame.roundEnd: {
+            const body = roundEndSchema.parse(parseControlPayload(f.payload).body);
+            trace("round end");
+            writer.post({ t: "finishRound", round: body.round, notes: body.notes });
+            const r = await writer.reply("report");
+            trace("report");
+            isCorrupt = new Set();
+            log(formatReport(r.report));
+            const list = new BufWriter(64 * 1024);
+            for (const p of r.resend) list.str(p);
+            await channel.send(controlFrame(FileFrame.report, r.report, list.result()));
+            lastReceipt = { report: r.report, bytesWritten: r.bytesWritten, entriesWritten: r.entriesWritten };
+            break;
+          }
+          case FileFrame.verified: {
+            writer.post({ t: "complete" });
+            await writer.reply("completed");
+            await channel.send(controlFrame(FileFrame.done, {}));
+            break;
+          }
+          case FrameType.bye:
+            await channel.end();
+            await writer.terminate();
+            if (!lastReceipt) return { isOk: false, error: "the sender ended the session before verification" };
+            return { isOk: lastReceipt.report.isVerified, files: lastReceipt };
+          default:
+            throw new Error(`unexpected frame type ${f.type} in a file session`);
         }
-        case FileFrame.roundEnd: {
-          const body = roundEndSchema.parse(parseControlPayload(f.payload).body);
-          writer.post({ t: "finishRound", round: body.round, notes: body.notes });
-          const r = await writer.reply("report");
-          isCorrupt = new Set();
-          log(formatReport(r.report));
-          const list = new BufWriter(64 * 1024);
-          for (const p of r.resend) list.str(p);
-          await channel.send(controlFrame(FileFrame.report, r.report, list.result()));
-          lastReceipt = { report: r.report, bytesWritten: r.bytesWritten, entriesWritten: r.entriesWritten };
-          break;
-        }
-        case FileFrame.verified: {
-          writer.post({ t: "complete" });
-          await writer.reply("completed");
-          await channel.send(controlFrame(FileFrame.done, {}));
-          break;
-        }
-        case FrameType.bye:
-          await channel.end();
-          await writer.terminate();
-          if (!lastReceipt) return { isOk: false, error: "the sender ended the session before verification" };
-          return { isOk: lastReceipt.report.isVerified, files: lastReceipt };
-        default:
-          throw new Error(`unexpected frame type ${f.type} in a file session`);
       }
-    }
-  } catch (error) {
-    const message = (error as Error).message;
-    if (writer) {
-      // Keep what was written, durably, so a rerun resumes from it.
-      try {
-        writer.post({ t: "salvage" });
-        await writer.reply("salvaged");
-      } catch {
-        // the writer itself failed; its manifest holds what was durable before
+    } catch (error) {
+      const message = (error as Error).message;
+      if (writer) {
+        // Keep what was written, durably, so a rerun resumes from it.
+        try {
+          writer.post({ t: "salvage" });
+          await writer.reply("salvaged");
+        } catch {
+          // the writer itself failed; its manifest holds what was durable before
+        }
+        await writer.terminate();
       }
-      await writer.terminate();
+      if (!channel.isClosed) {
+        await channel.send(controlFrame(FrameType.error, { message: message.split("\n")[0] })).catch(() => undefined);
+        await channel.end();
+      }
+      log(`file session ended without verification: ${message.split("\n")[0]}`);
+      return { isOk: false, error: message };
     }
-    if (!channel.isClosed) {
-      await channel.send(controlFrame(FrameType.error, { message: message.split("\n")[0] })).catch(() => undefined);
-      await channel.end();
-    }
-    log(`file session ended without verification: ${message.split("\n")[0]}`);
-    return { isOk: false, error: message };
   }
 }

@@ -20,6 +20,8 @@ import { TreePaths } from "./tree-paths";
 import type { LargeFile, WalkerInput, WalkerMessage, WalkStats } from "./walk-protocol";
 
 const MAX_ROUNDS = 3;
+/** FERRY_TRACE=1: phase times on stderr, for tuning. */
+const trace = process.env.FERRY_TRACE ? (what: string) => process.stderr.write(`trace send ${performance.now().toFixed(0)} ${what}\n`) : () => undefined;
 const READ_AHEAD_CELLS = 4;
 
 export interface FileSendOptions {
@@ -127,8 +129,9 @@ function completeCache(buf: Buffer, streamed: Map<string, Buffer>): Buffer {
     const p = r.str();
     const facts = [r.num(), r.num(), r.num(), r.u32(), r.num(), r.u32()];
     let hash = r.bytes();
+    const xattrs = r.bytes();
+    const link = r.str();
     if (hash.length === 0) hash = streamed.get(p) ?? hash;
-    if (hash.length === 0) continue;
     w.str(p);
     w.num(facts[0]!);
     w.num(facts[1]!);
@@ -137,6 +140,8 @@ function completeCache(buf: Buffer, streamed: Map<string, Buffer>): Buffer {
     w.num(facts[4]!);
     w.u32(facts[5]!);
     w.bytes(hash);
+    w.bytes(xattrs);
+    w.str(link);
   }
   return w.result();
 }
@@ -153,7 +158,9 @@ export async function sendFiles(options: FileSendOptions): Promise<FileSendResul
   if (!(await fs.promises.stat(root)).isDirectory()) throw new TransferError(`${options.root} is not a folder`);
   loadNativeFs();
   const rootLatin1 = Buffer.from(root, "utf8").toString("latin1");
+  trace("start");
   const channel = await connect(options);
+  trace("connected");
   const replies = new Replies(channel);
   const limiter = options.limitBytesPerSecond ? new TokenBucket(options.limitBytesPerSecond) : null;
   const compressor = options.compress ? new AdaptiveCompressor() : null;
@@ -343,12 +350,14 @@ export async function sendFiles(options: FileSendOptions): Promise<FileSendResul
 
     w.postMessage({ t: "start" });
     const ready = parseControlPayload((await replies.expect(FileFrame.ready)).payload);
+    trace("ready");
     const index = new ArrayBuffer(ready.blob.length);
     new Uint8Array(index).set(ready.blob);
     indexChannel.port1.postMessage(index, [index]);
     indexChannel.port1.close();
     const done = (await pump("done")) as Extract<WalkerMessage, { t: "done" }>;
     walkedBytes = done.stats.bytes;
+    trace("walked");
     doneBytes = walkedBytes;
     contentBytes += done.stats.inlineBytes;
     let report: ConsistencyReport;
@@ -357,6 +366,7 @@ export async function sendFiles(options: FileSendOptions): Promise<FileSendResul
       await channel.send(controlFrame(FileFrame.roundEnd, { round, notes }));
       const r = parseControlPayload((await replies.expect(FileFrame.report)).payload);
       report = reportSchema.parse(r.body);
+      trace("report");
       const resend: string[] = [];
       const br = new BufReader(r.blob);
       while (!br.isDone) resend.push(br.str());
@@ -375,6 +385,7 @@ export async function sendFiles(options: FileSendOptions): Promise<FileSendResul
     }
     await channel.send(controlFrame(FileFrame.verified, { entries: report.total }));
     await replies.expect(FileFrame.done);
+    trace("done");
     await channel.send(controlFrame(FrameType.bye, {}));
     await channel.end();
     progress(true);

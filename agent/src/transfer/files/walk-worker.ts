@@ -65,13 +65,17 @@ function byHash(): Map<string, string> {
 
 interface Undecided {
   rel: string;
-  abs: Buffer;
   st: Stat;
   type: EntryTypeCode;
   e: EntryMeta;
 }
 const undecided: Undecided[] = [];
 
+/**
+ * What the last verified send learnt of each entry, valid while its inode, size, mtime and ctime
+ * are the same: every change to content, mode, owner or xattrs moves ctime, so a hit spares
+ * reading the file (hash), its xattrs and its link target.
+ */
 interface CacheEntry {
   ino: number;
   size: number;
@@ -80,6 +84,8 @@ interface CacheEntry {
   ctimeSec: number;
   ctimeNsec: number;
   hash: Buffer;
+  xattrs: Buffer;
+  link: string;
 }
 const cache = new Map<string, CacheEntry>();
 if (input.cache) {
@@ -88,7 +94,17 @@ if (input.cache) {
     if (r.str() !== CACHE_MAGIC) throw new Error("old cache format");
     while (!r.isDone) {
       const p = r.str();
-      cache.set(p, { ino: r.num(), size: r.num(), mtimeSec: r.num(), mtimeNsec: r.u32(), ctimeSec: r.num(), ctimeNsec: r.u32(), hash: Buffer.from(r.bytes()) });
+      cache.set(p, {
+        ino: r.num(),
+        size: r.num(),
+        mtimeSec: r.num(),
+        mtimeNsec: r.u32(),
+        ctimeSec: r.num(),
+        ctimeNsec: r.u32(),
+        hash: Buffer.from(r.bytes()),
+        xattrs: Buffer.from(r.bytes()),
+        link: r.str(),
+      });
     }
   } catch {
     // An unreadable cache only costs reading the files again.
@@ -129,13 +145,19 @@ function flush(large?: { path: string; fileId: number; size: number; isSparse: b
   batchCount = 0;
 }
 
-function metaOf(rel: string, abs: Buffer, st: Stat, type: EntryTypeCode): EntryMeta {
-  let xattrs: Buffer = Buffer.alloc(0);
-  try {
-    xattrs = encodeXattrs(native.listXattrs(abs));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") throw error;
-    note("error", rel, `cannot read extended attributes: ${(error as Error).message}`);
+function metaOf(rel: string, st: Stat, type: EntryTypeCode): EntryMeta {
+  const c = cacheHit(rel, st);
+  let xattrs: Buffer = c?.xattrs ?? Buffer.alloc(0);
+  let link = c?.link ?? "";
+  if (!c) {
+    const abs = paths.abs(rel);
+    try {
+      xattrs = encodeXattrs(native.listXattrs(abs));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") throw error;
+      note("error", rel, `cannot read extended attributes: ${(error as Error).message}`);
+    }
+    if (type === EntryType.symlink) link = fs.readlinkSync(abs, { encoding: "buffer" }).toString("latin1");
   }
   const size = type === EntryType.file ? st.size : 0;
   return {
@@ -148,7 +170,7 @@ function metaOf(rel: string, abs: Buffer, st: Stat, type: EntryTypeCode): EntryM
     mtimeNsec: st.mtimeNsec,
     size,
     rdev: type === EntryType.chr || type === EntryType.blk ? st.rdev : 0,
-    link: type === EntryType.symlink ? fs.readlinkSync(abs, { encoding: "buffer" }).toString("latin1") : "",
+    link,
     isHardlink: false,
     isSparse: type === EntryType.file && size > 0 && st.blocks * 512 < size,
     xattrs,
@@ -207,15 +229,20 @@ function hashFileSync(abs: Buffer, size: number): Buffer | null {
   }
 }
 
-function cachedHash(rel: string, st: Stat): Buffer | null {
+function cacheHit(rel: string, st: Stat): CacheEntry | null {
   const c = cache.get(rel);
   if (!c || c.ino !== st.ino || c.size !== st.size || c.mtimeSec !== st.mtimeSec || c.mtimeNsec !== st.mtimeNsec || c.ctimeSec !== st.ctimeSec || c.ctimeNsec !== st.ctimeNsec) {
     return null;
   }
-  return c.hash;
+  return c;
 }
 
-function remember(rel: string, st: Stat, hash: Buffer): void {
+function cachedHash(rel: string, st: Stat): Buffer | null {
+  const h = cacheHit(rel, st)?.hash;
+  return h && h.length > 0 ? h : null;
+}
+
+function remember(rel: string, st: Stat, e: EntryMeta): void {
   newCache.str(rel);
   newCache.num(st.ino);
   newCache.num(st.size);
@@ -223,7 +250,9 @@ function remember(rel: string, st: Stat, hash: Buffer): void {
   newCache.u32(st.mtimeNsec);
   newCache.num(st.ctimeSec);
   newCache.u32(st.ctimeNsec);
-  newCache.bytes(hash);
+  newCache.bytes(e.hash);
+  newCache.bytes(e.xattrs);
+  newCache.str(e.type === EntryType.symlink ? e.link : "");
 }
 
 function emit(op: number, e: EntryMeta, content = 0, data: Buffer | null = null, copyFrom = "", fileId = 0): void {
@@ -243,7 +272,8 @@ function keepOrMeta(e: EntryMeta, t: TargetEntry): void {
 }
 
 /** Sends one regular file's content (or the instruction to copy it on the target). */
-function putFile(rel: string, abs: Buffer, st: Stat, e: EntryMeta, knownHash: Buffer | null): void {
+function putFile(rel: string, st: Stat, e: EntryMeta, knownHash: Buffer | null): void {
+  const abs = paths.abs(rel);
   if (e.size <= input.inlineMax) {
     let got = readInline(abs, e.size);
     if (!got) return note("vanished", rel, "vanished during the transfer");
@@ -252,13 +282,13 @@ function putFile(rel: string, abs: Buffer, st: Stat, e: EntryMeta, knownHash: Bu
       if (!again) return note("vanished", rel, "vanished during the transfer");
       got = readInline(abs, again.size);
       if (!got) return note("vanished", rel, "vanished during the transfer");
-      Object.assign(e, metaOf(rel, abs, again, EntryType.file));
+      Object.assign(e, metaOf(rel, again, EntryType.file));
       if (got.isChanged) e.size = got.data.length;
       note("changed", rel, "changed while it was read; sent as read");
       st = again;
     }
     e.hash = smallFileHash(got.data);
-    remember(rel, st, e.hash);
+    remember(rel, st, e);
     stats.inlineBytes += got.data.length;
     emit(Op.put, e, Content.inline, got.data);
     return;
@@ -266,19 +296,19 @@ function putFile(rel: string, abs: Buffer, st: Stat, e: EntryMeta, knownHash: Bu
   const copySource = knownHash ? byHash().get(knownHash.toString("latin1")) : undefined;
   if (knownHash && copySource !== undefined) {
     e.hash = knownHash;
-    remember(rel, st, knownHash);
+    remember(rel, st, e);
     stats.copied++;
     emit(Op.put, e, Content.copyFrom, null, copySource);
     return;
   }
   const fileId = nextFileId++;
-  remember(rel, st, Buffer.alloc(0));
+  remember(rel, st, e);
   stats.chunkedBytes += e.size;
   emit(Op.put, e, Content.chunked, null, "", fileId);
   flush({ path: rel, fileId, size: e.size, isSparse: e.isSparse });
 }
 
-function visitFile(rel: string, abs: Buffer, st: Stat, e: EntryMeta, force: boolean): void {
+function visitFile(rel: string, st: Stat, e: EntryMeta, force: boolean): void {
   stats.files++;
   stats.bytes += e.size;
   if (st.nlink > 1) {
@@ -286,6 +316,7 @@ function visitFile(rel: string, abs: Buffer, st: Stat, e: EntryMeta, force: bool
     const first = firstNameOf.get(key);
     if (first !== undefined && first !== rel) {
       stats.hardlinks++;
+      remember(rel, st, e);
       e.isHardlink = true;
       e.link = first;
       const t = target!.get(rel);
@@ -299,35 +330,34 @@ function visitFile(rel: string, abs: Buffer, st: Stat, e: EntryMeta, force: bool
   const t = force ? undefined : target!.get(rel);
   let hash = cachedHash(rel, st);
   if (t && t.type === EntryType.file && t.size === e.size && t.hash.length > 0) {
-    hash ??= hashFileSync(abs, e.size);
-    if (hash) remember(rel, st, hash);
+    hash ??= hashFileSync(paths.abs(rel), e.size);
     if (hash && hash.equals(t.hash)) {
       e.hash = hash;
+      remember(rel, st, e);
       keepOrMeta(e, t);
       return;
     }
   }
   // A file of this size that the target may hold under another name (renamed or copied).
-  if (!hash && e.size > input.inlineMax && target!.size > 0 && byHash().size > 0) hash = hashFileSync(abs, e.size);
-  putFile(rel, abs, st, e, hash);
+  if (!hash && e.size > input.inlineMax && target!.size > 0 && byHash().size > 0) hash = hashFileSync(paths.abs(rel), e.size);
+  putFile(rel, st, e, hash);
 }
 
 function visit(rel: string, st: Stat, type: EntryTypeCode, force: boolean): void {
-  const abs = paths.abs(rel);
-  const e = metaOf(rel, abs, st, type);
+  const e = metaOf(rel, st, type);
   if (!takeIndex(false)) {
-    undecided.push({ rel, abs, st, type, e });
+    undecided.push({ rel, st, type, e });
     return;
   }
   decideWaiting();
-  decide(rel, abs, st, type, e, force);
+  decide(rel, st, type, e, force);
 }
 
 function decideWaiting(): void {
   while (undecided.length > 0) {
     const u = undecided.shift()!;
     try {
-      decide(u.rel, u.abs, u.st, u.type, u.e, false);
+      decide(u.rel, u.st, u.type, u.e, false);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
       note("vanished", u.rel, "vanished during the walk");
@@ -335,8 +365,9 @@ function decideWaiting(): void {
   }
 }
 
-function decide(rel: string, abs: Buffer, st: Stat, type: EntryTypeCode, e: EntryMeta, force: boolean): void {
-  if (type === EntryType.file) return visitFile(rel, abs, st, e, force);
+function decide(rel: string, st: Stat, type: EntryTypeCode, e: EntryMeta, force: boolean): void {
+  if (type === EntryType.file) return visitFile(rel, st, e, force);
+  remember(rel, st, e);
   const t = force ? undefined : target!.get(rel);
   if (type === EntryType.dir) stats.dirs++;
   else if (type === EntryType.symlink) stats.symlinks++;

@@ -3,15 +3,19 @@ import type { ConsistencyReport, TransferNote } from "./file-frames";
 /** Messages between the receiver's main thread and its writer (write-worker.ts). */
 export interface WriterInput {
   outDir: string;
-  isSync: boolean;
-  excludes: string[];
-  sourceLabel: string;
   /** Flush data and append the manifest after this many bytes (receive --checkpoint); default 1 GiB. */
   checkpointBytes?: number;
 }
 
+/** What a session tells its writer, which may have been started (and read the manifest) before. */
+export interface WriterSession {
+  isSync: boolean;
+  excludes: string[];
+  sourceLabel: string;
+}
+
 export type WriterRequest =
-  | { t: "index" }
+  | { t: "index"; session: WriterSession }
   | { t: "batch"; payload: Uint8Array; flags: number; rawLength: number; checksum: number }
   | { t: "chunk"; fileId: number; offset: number; data: Uint8Array }
   | { t: "fileEnd"; fileId: number; isOk: boolean; isVanished: boolean; hash: Uint8Array }

@@ -37,7 +37,7 @@ import { ManifestLog } from "./manifest-log";
 import { splitNames, statAt, typeOfMode, type Stat } from "./fast-stat";
 import { loadNativeFs, WRITE_CHOWN, WRITE_SPARSE } from "./native/native-fs";
 import { TreePaths } from "./tree-paths";
-import type { WriterInput, WriterRequest, WriterReply } from "./write-protocol";
+import type { WriterInput, WriterRequest, WriterReply, WriterSession } from "./write-protocol";
 
 const input = workerData as WriterInput;
 const native = loadNativeFs();
@@ -48,7 +48,8 @@ const paths = new TreePaths(outLatin1);
 const stateDir = path.join(input.outDir, ".ferry", "files");
 const manifest = ManifestLog.open(stateDir);
 const outFd = fs.openSync(input.outDir, "r");
-const isExcluded = compileExcludes(input.excludes);
+let session: WriterSession = { isSync: false, excludes: [], sourceLabel: "" };
+let isExcluded = compileExcludes([]);
 const TEMP_PREFIX = ".~ferry-";
 const TEMP_RE = /^\.~ferry-[0-9a-f]{8}-\d+$/;
 const tag = crypto.randomBytes(4).toString("hex");
@@ -530,7 +531,7 @@ function finishRound(round: number, senderNotes: TransferNote[]): { report: Cons
   const now = walkTarget();
   let deleted = 0;
   const deletedPaths = new Set<string>();
-  if (input.isSync) {
+  if (session.isSync) {
     const extras = [...now.keys()].filter((p) => p !== "" && !source.has(p) && !isUnderExcluded(p, isDir(now.get(p)!))).sort();
     let removedDir: string | null = null;
     for (const p of extras) {
@@ -595,7 +596,7 @@ function finishRound(round: number, senderNotes: TransferNote[]): { report: Cons
   const again = new Set([...resend, ...different, ...missing].filter((p) => !unfixable.has(p) && source.has(p)));
   resend.clear();
   const report: ConsistencyReport = {
-    source: input.sourceLabel,
+    source: session.sourceLabel,
     target: input.outDir,
     round,
     total: source.size,
@@ -656,12 +657,17 @@ function writeReport(report: ConsistencyReport): void {
 }
 
 let lastRound: { report: ConsistencyReport; resend: string[] } | null = null;
+/** A writer may start before its session (the receiver keeps one ready): the index is made then. */
+let prebuiltIndex: ArrayBuffer | null = buildIndex();
 
 parentPort!.on("message", (m: WriterRequest) => {
   try {
     switch (m.t) {
       case "index": {
-        const index = buildIndex();
+        session = m.session;
+        isExcluded = compileExcludes(session.excludes);
+        const index = prebuiltIndex ?? buildIndex();
+        prebuiltIndex = null;
         reply({ t: "index", index, knownEntries: manifest.entries.size, isRoot }, [index]);
         return;
       }
