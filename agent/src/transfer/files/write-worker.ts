@@ -71,6 +71,8 @@ const notes: TransferNote[] = [];
 const namesOfInode = new Map<number, Set<string>>();
 /** Entries this session created or changed: the check at the end reads them back in full. */
 const writtenThisSession = new Set<string>();
+/** Every entry of the target as it is now: walked when the session starts, then kept current. */
+let targetNow: Map<string, Stat> | null = null;
 const openLarge = new Map<number, { fd: number; tmp: string; meta: EntryMeta }>();
 let hasOwnerNote = false;
 let bytesWritten = 0;
@@ -140,6 +142,7 @@ function forgetDirs(rel: string): void {
 function removeTree(rel: string): void {
   const abs = paths.abs(rel);
   const st = lstatOrNull(rel);
+  targetNow?.delete(rel);
   if (!st) return;
   if (isDir(st)) {
     for (const n of fs.readdirSync(abs, { encoding: "buffer" })) removeTree(joinPath(rel, n.toString("latin1")));
@@ -234,6 +237,7 @@ function record(rel: string, meta: EntryMeta, known?: Stat, isProven = false): v
   const st = known ?? lstatOrNull(rel);
   if (!st) throw Object.assign(new Error(`${displayPath(rel)} vanished from the target`), { code: "ENOENT" });
   manifest.put(meta, factsOf(st));
+  targetNow?.set(rel, st);
   if (!isProven) writtenThisSession.add(rel);
   entriesWritten++;
   if (st.nlink > 1 && typeOfMode(st.mode) === EntryType.file) {
@@ -244,7 +248,10 @@ function record(rel: string, meta: EntryMeta, known?: Stat, isProven = false): v
     for (const other of names) {
       const m = manifest.entries.get(other);
       const ost = other === rel ? null : lstatOrNull(other);
-      if (m && ost && ost.ino === ino) manifest.put(m.meta, factsOf(ost));
+      if (m && ost && ost.ino === ino) {
+        manifest.put(m.meta, factsOf(ost));
+        targetNow?.set(other, ost);
+      }
     }
     names.add(rel);
     namesOfInode.set(ino, names);
@@ -527,8 +534,8 @@ function finishRound(round: number, senderNotes: TransferNote[]): { report: Cons
     resend.add(f.meta.path);
     openLarge.delete(id);
   }
-  // One walk serves deletions and the check: files do not change after it, only folders (below).
-  const now = walkTarget();
+  // The walk made at the start of the session, kept up to date with every change made since.
+  const now = targetNow ?? walkTarget();
   let deleted = 0;
   const deletedPaths = new Set<string>();
   if (session.isSync) {
@@ -536,10 +543,11 @@ function finishRound(round: number, senderNotes: TransferNote[]): { report: Cons
     let removedDir: string | null = null;
     for (const p of extras) {
       if (removedDir !== null && p.startsWith(`${removedDir}/`)) continue;
+      const wasDir = isDir(now.get(p)!);
       removeTree(p);
       deleted++;
       deletedPaths.add(p);
-      if (isDir(now.get(p)!)) removedDir = p;
+      if (wasDir) removedDir = p;
     }
     for (const p of [...manifest.entries.keys()]) if (!source.has(p)) manifest.delete(p);
   }
@@ -669,6 +677,9 @@ parentPort!.on("message", (m: WriterRequest) => {
         const index = prebuiltIndex ?? buildIndex();
         prebuiltIndex = null;
         reply({ t: "index", index, knownEntries: manifest.entries.size, isRoot }, [index]);
+        // While the sender walks its tree, this one walks the target (and removes what killed
+        // sessions left under temporary names); from here on every change made is recorded in it.
+        targetNow = walkTarget();
         return;
       }
       case "batch":
