@@ -13,6 +13,10 @@ const COMMANDS: Record<string, Command> = {
     summary: "run as a source agent: register, heartbeat, take commands from the console",
     run: async (argv) => (await import("./commands/source")).runSourceCli(argv),
   },
+  target: {
+    summary: "run as a target agent: register the disks and folder it offers, receive migrations",
+    run: async (argv) => (await import("./commands/target")).runTargetCli(argv),
+  },
   status: {
     summary: "print what the agent knows (console, access key id, server, last heartbeat)",
     run: async (argv) => (await import("./commands/status")).runStatusCli(argv),
@@ -28,6 +32,10 @@ const COMMANDS: Record<string, Command> = {
   receive: {
     summary: "receive disks or files from a sender (direct mode)",
     run: async (argv) => (await import("./commands/receive")).runReceiveCli(argv),
+  },
+  "configure-target": {
+    summary: "rewrite UUIDs, devices and pinned MAC addresses in a migrated system for its new machine",
+    run: async (argv) => (await import("./commands/configure-target")).runConfigureTargetCli(argv),
   },
 };
 

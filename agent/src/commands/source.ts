@@ -14,7 +14,8 @@ export const SOURCE_USAGE = `ferry-agent source [options]
 
 Runs the agent on a source server: registers it with the console (the access key's account),
 sends heartbeats, and runs the commands queued in the console (refresh the report, collect
-logs, stop). Run ferry-agent init first, or give the settings in the environment:
+logs, stop, and migration tasks: each copy goes straight to the target agent's receiver over
+TLS, reporting its progress to the console every second). Run ferry-agent init first, or give the settings in the environment:
 FERRY_CONSOLE_URL, FERRY_AK, FERRY_SK (the SK is never accepted on the command line here).
 
 Stops on SIGTERM or SIGINT. Logs to <state dir>/logs/agent.log (rotated, 5 × 1 MiB).

@@ -1,0 +1,325 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { validateConfig } from "../config/config";
+import { createLogger } from "../logging/logger";
+import type { SourceReport } from "../protocol/v1/report";
+import type { TaskSendResult, TransferOptions } from "../protocol/v1/tasks";
+import { diffTrees, snapshotTree } from "../transfer/files/testing/tree-snapshot";
+import { hasTool, makeExtImage, makeTempDir, sha256File, writeTree } from "../transfer/testing/disk-images";
+import { sleep } from "./backoff";
+import { CommandJournal } from "./command-journal";
+import { ConsoleClient } from "./console-client";
+import { RESTARTED_DURING_COPY } from "./source-tasks";
+import { runSourceAgent } from "./source-agent";
+import { runTargetAgent } from "./target-agent";
+import { API } from "./agent-loop";
+import { HttpConsole, TEST_AK, TEST_SK, type ConsoleCommand } from "./testing/http-console";
+
+const canRun = hasTool("mkfs.ext4");
+const MiB = 1024 * 1024;
+
+let work: string;
+let sourceImage: string;
+let fake: HttpConsole;
+const stops: (() => Promise<unknown>)[] = [];
+
+async function until<T>(get: () => T | undefined | null | false, what: string, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = get();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+const isFinished = (c: ConsoleCommand) => c.state === "succeeded" || c.state === "failed";
+
+function client() {
+  return new ConsoleClient(validateConfig({ consoleUrl: fake.url, accessKeyId: TEST_AK, secretAccessKey: TEST_SK }));
+}
+
+function logger(stateDir: string) {
+  return createLogger({ dir: path.join(stateDir, "logs"), mirrorLevel: null, secrets: [TEST_SK] });
+}
+
+function startSource(stateDir = makeTempDir("task-src-state")) {
+  const controller = new AbortController();
+  const running = runSourceAgent({
+    console: client(),
+    consoleUrl: fake.url,
+    stateDir,
+    logger: logger(stateDir),
+    discover: async () => ({ hostname: "src-01" }) as SourceReport,
+    signal: controller.signal,
+    pollWaitSeconds: 1,
+    backoff: { baseMs: 5, maxMs: 20 },
+    progressIntervalMs: 100,
+  });
+  const stop = async () => {
+    controller.abort();
+    await running.catch(() => undefined);
+  };
+  stops.push(stop);
+  return { stateDir, running, stop };
+}
+
+function startTarget(offer: Parameters<typeof runTargetAgent>[0]["offer"], stateDir = makeTempDir("task-dst-state")) {
+  const controller = new AbortController();
+  const running = runTargetAgent({
+    console: client(),
+    consoleUrl: fake.url,
+    stateDir,
+    logger: logger(stateDir),
+    discover: async () => ({ hostname: "dst-01" }) as SourceReport,
+    offer: { receiveHost: "127.0.0.1", ...offer },
+    signal: controller.signal,
+    pollWaitSeconds: 1,
+    backoff: { baseMs: 5, maxMs: 20 },
+  });
+  const stop = async () => {
+    controller.abort();
+    await running.catch(() => undefined);
+  };
+  stops.push(stop);
+  return { stateDir, running, stop };
+}
+
+async function agentIds() {
+  const source = await until(() => fake.agentIdOf(API.register), "the source's registration");
+  const target = await until(() => fake.agentIdOf(API.registerTarget), "the target's registration");
+  return { source, target };
+}
+
+const options = (more: Partial<TransferOptions> = {}): TransferOptions => ({ limitBytesPerSecond: null, compress: false, excludes: [], ...more });
+
+/** task_receive on the target, then task_send to the address it answered. */
+async function runPass(
+  ids: { source: string; target: string },
+  pass: { mode: "block" | "file"; disks?: { sourcePath: string; name: string; targetPath: string }[]; outDir?: string; sourceRoot?: string; options?: TransferOptions },
+) {
+  const taskId = randomUUID();
+  const passId = randomUUID();
+  const token = randomBytes(32).toString("hex");
+  const receive = fake.queue(ids.target, "task_receive", { taskId, passId, mode: pass.mode, isSync: false, token, disks: pass.disks ?? [], outDir: pass.outDir ?? null });
+  await until(() => isFinished(receive), "task_receive's result");
+  expect(receive.result?.message, receive.result?.message).toMatch(/^Receiving on /);
+  expect(receive.state).toBe("succeeded");
+  const address = receive.result!.details!.address as string;
+  const send = fake.queue(ids.source, "task_send", {
+    taskId,
+    passId,
+    mode: pass.mode,
+    isSync: false,
+    token,
+    targetAddress: address,
+    disks: pass.disks ?? [],
+    sourceRoot: pass.sourceRoot ?? null,
+    options: pass.options ?? options(),
+  });
+  return { taskId, passId, receive, send };
+}
+
+beforeAll(async () => {
+  work = makeTempDir("tasks");
+  const tree = path.join(work, "tree");
+  writeTree(tree, 24, 700_000, 7);
+  sourceImage = path.join(work, "source.img");
+  if (canRun) makeExtImage(sourceImage, 32, tree, ["-b", "4096"]);
+});
+
+beforeEach(async () => {
+  fake = new HttpConsole();
+  await fake.start();
+});
+
+afterEach(async () => {
+  await Promise.all(stops.splice(0).map((stop) => stop()));
+  await fake.stop();
+  expect(fake.unsigned).toEqual([]);
+  expect(fake.refused).toEqual([]);
+});
+
+afterAll(() => {
+  fs.rmSync(work, { recursive: true, force: true });
+});
+
+describe.skipIf(!canRun)("migration tasks through the agents (needs e2fsprogs)", () => {
+  it("copies an ext4 image disk to an offered target image, verified, with progress rising to the total and a live speed limit", async () => {
+    const disksDir = makeTempDir("task-disks");
+    const targetImage = path.join(disksDir, "vdb.img");
+    execFileSync("truncate", ["-s", "32M", targetImage]);
+    startTarget({ disksDir });
+    startSource();
+    const ids = await agentIds();
+    const registration = fake.registrations.find((r) => r.path === API.registerTarget)!.body.target;
+    expect(registration).toEqual({ receiveHost: "127.0.0.1", disks: [{ path: fs.realpathSync(targetImage), sizeBytes: 32 * MiB, kind: "file" }], fileRoot: null });
+
+    // The task starts at 100 KB/s (minutes for this image); the console lifts it on the first post.
+    fake.answerProgress = () => ({ shouldContinue: true, limitBytesPerSecond: 64 * MiB });
+    const { send, passId } = await runPass(ids, {
+      mode: "block",
+      disks: [{ sourcePath: sourceImage, name: "vda", targetPath: targetImage }],
+      options: options({ limitBytesPerSecond: 100_000 }),
+    });
+    await until(() => isFinished(send), "task_send's result", 25_000);
+    expect(send.result?.message).toMatch(/^Copied and verified/);
+    expect(send.state).toBe("succeeded");
+    const result = send.result!.details as TaskSendResult;
+    expect(result.verifiedCount).toBe(result.totalCount);
+    expect(result.totalCount).toBeGreaterThan(0);
+    expect(sha256File(targetImage)).toBe(sha256File(sourceImage));
+
+    const posts = fake.progress.filter((p) => p.passId === passId);
+    expect(posts.length).toBeGreaterThanOrEqual(2);
+    for (let i = 1; i < posts.length; i++) expect(posts[i]!.bytesDone).toBeGreaterThanOrEqual(posts[i - 1]!.bytesDone);
+    const last = posts.at(-1)!;
+    expect(last).toMatchObject({ phase: "verify", bytesDone: result.bytesTotal, bytesTotal: result.bytesTotal, agentId: ids.source });
+    expect(last.disks).toEqual([{ name: "vda", bytesDone: result.bytesTotal, bytesTotal: result.bytesTotal }]);
+    // The total is known from the first post (the layout is measured before sending).
+    expect(posts[0]!.bytesTotal).toBe(result.bytesTotal);
+    expect(last.host.memoryTotalBytes).toBeGreaterThan(0);
+    expect(last.agent.rssBytes).toBeGreaterThan(0);
+  });
+
+  it("copies a folder tree into a folder below the file root, verified, and launch reports what it changed", async () => {
+    const src = path.join(work, "files-src");
+    fs.mkdirSync(path.join(src, "etc/network"), { recursive: true });
+    fs.mkdirSync(path.join(src, "var/empty"), { recursive: true });
+    fs.writeFileSync(path.join(src, "etc/hostname"), "src-01\n");
+    fs.writeFileSync(path.join(src, "etc/network/interfaces"), "auto eth0\n");
+    fs.writeFileSync(path.join(src, "big.bin"), randomBytes(3 * MiB));
+    fs.symlinkSync("etc/hostname", path.join(src, "link"));
+    fs.chmodSync(path.join(src, "etc/network/interfaces"), 0o640);
+    const fileRoot = makeTempDir("task-root");
+    startTarget({ fileRoot });
+    startSource();
+    const ids = await agentIds();
+    const { send, taskId } = await runPass(ids, { mode: "file", outDir: "web-01", sourceRoot: src });
+    await until(() => isFinished(send), "task_send's result");
+    expect(send.result?.message).toMatch(/^Copied and verified/);
+    const result = send.result!.details as TaskSendResult;
+    expect(result.verifiedCount).toBe(result.totalCount);
+    const out = path.join(fs.realpathSync(fileRoot), "web-01");
+    const sourceTree = snapshotTree(src);
+    const targetTree = new Map([...snapshotTree(out)].filter(([p]) => p !== ".ferry" && !p.startsWith(".ferry/")));
+    expect(diffTrees(sourceTree, targetTree)).toEqual([]);
+
+    const launch = fake.queue(ids.target, "task_launch", { taskId, mode: "file", outDir: "web-01", hostname: "web-01-migrated" });
+    await until(() => isFinished(launch), "task_launch's result");
+    expect(launch.state).toBe("succeeded");
+    expect(fs.readFileSync(path.join(out, "etc/hostname"), "utf8")).toBe("web-01-migrated\n");
+    expect(launch.result!.details!.changes).toEqual([`${path.join(out, "etc/hostname")}: set to web-01-migrated`]);
+    expect(launch.result!.message).toMatch(/Not done: .*not rewritten/);
+  });
+
+  it("stops the copy when the console's progress answer says shouldContinue=false, and reports it failed", async () => {
+    const disksDir = makeTempDir("task-disks");
+    const targetImage = path.join(disksDir, "vdb.img");
+    execFileSync("truncate", ["-s", "32M", targetImage]);
+    startTarget({ disksDir });
+    startSource();
+    const ids = await agentIds();
+    let answered = 0;
+    // Go on for the first answer, then stop; the limit keeps the copy running long enough.
+    fake.answerProgress = () => ({ shouldContinue: answered++ < 1, limitBytesPerSecond: 512 * 1024 });
+    const { send, passId, taskId } = await runPass(ids, {
+      mode: "block",
+      disks: [{ sourcePath: sourceImage, name: "vda", targetPath: targetImage }],
+      options: options({ limitBytesPerSecond: 512 * 1024 }),
+    });
+    await until(() => isFinished(send), "task_send's result");
+    expect(send.state).toBe("failed");
+    expect(send.result!.message).toMatch(/stopped: the console asked to stop/);
+    const posts = fake.progress.filter((p) => p.passId === passId);
+    expect(posts.at(-1)!.bytesDone).toBeLessThan(posts.at(-1)!.bytesTotal);
+    // Nothing claims the pass was verified on the target either: launching is refused.
+    const launch = fake.queue(ids.target, "task_launch", { taskId, mode: "block", outDir: null, hostname: null });
+    await until(() => isFinished(launch), "task_launch's result");
+    expect(launch.state).toBe("failed");
+    expect(launch.result!.message).toMatch(/did not end verified/);
+  });
+
+  it("refuses a target path that is not an offered disk, and a file folder outside the file root", async () => {
+    const disksDir = makeTempDir("task-disks");
+    execFileSync("truncate", ["-s", "8M", path.join(disksDir, "vdb.img")]);
+    const elsewhere = path.join(work, "not-offered.img");
+    execFileSync("truncate", ["-s", "8M", elsewhere]);
+    const fileRoot = makeTempDir("task-root");
+    startTarget({ disksDir, fileRoot });
+    const { target } = { target: await until(() => fake.agentIdOf(API.registerTarget), "the target's registration") };
+    const base = { taskId: randomUUID(), passId: randomUUID(), isSync: false, token: "ab".repeat(32) };
+    const block = fake.queue(target, "task_receive", { ...base, mode: "block", disks: [{ sourcePath: "/dev/sda", name: "sda", targetPath: elsewhere }], outDir: null });
+    const sneaky = fake.queue(target, "task_receive", {
+      ...base,
+      passId: randomUUID(),
+      mode: "block",
+      disks: [{ sourcePath: "/dev/sda", name: "sda", targetPath: path.join(disksDir, "..", path.basename(work), "not-offered.img") }],
+      outDir: null,
+    });
+    const escape = fake.queue(target, "task_receive", { ...base, passId: randomUUID(), mode: "file", disks: [], outDir: "../escape" });
+    const root = fake.queue(target, "task_receive", { ...base, passId: randomUUID(), mode: "file", disks: [], outDir: fileRoot });
+    for (const c of [block, sneaky, escape, root]) await until(() => isFinished(c), `${c.type}'s result`);
+    expect(block).toMatchObject({ state: "failed", result: { message: expect.stringMatching(/not one of the disks this target offers/) } });
+    expect(sneaky).toMatchObject({ state: "failed", result: { message: expect.stringMatching(/not one of the disks this target offers/) } });
+    expect(escape).toMatchObject({ state: "failed", result: { message: expect.stringMatching(/not a folder below this target's file root/) } });
+    expect(root).toMatchObject({ state: "failed", result: { message: expect.stringMatching(/not a folder below/) } });
+    expect(fs.existsSync(path.join(path.dirname(fileRoot), "escape"))).toBe(false);
+    expect(sha256File(elsewhere)).toBe(sha256File(path.join(disksDir, "vdb.img")));
+  });
+
+  it("never runs a task_send twice: not when delivered again while it runs, nor after a restart in the middle of it", async () => {
+    const disksDir = makeTempDir("task-disks");
+    const targetImage = path.join(disksDir, "vdb.img");
+    execFileSync("truncate", ["-s", "32M", targetImage]);
+    startTarget({ disksDir });
+    const source = startSource();
+    const ids = await agentIds();
+    let releaseLimit = false;
+    fake.answerProgress = () => ({ shouldContinue: true, limitBytesPerSecond: releaseLimit ? null : 1024 * 1024 });
+    const { send, passId } = await runPass(ids, {
+      mode: "block",
+      disks: [{ sourcePath: sourceImage, name: "vda", targetPath: targetImage }],
+      options: options({ limitBytesPerSecond: 1024 * 1024 }),
+    });
+    await until(() => fake.progress.some((p) => p.passId === passId && p.bytesDone > 0), "the copy to be under way");
+    // The console delivers it again (as if it had missed the ack) while it runs here.
+    send.state = "queued";
+    await until(() => send.ackCount >= 2, "the second ack");
+    releaseLimit = true;
+    await until(() => isFinished(send), "task_send's result");
+    expect(send.state).toBe("succeeded");
+    // One run: a single "prepare" post, the one a start makes.
+    expect(fake.progress.filter((p) => p.passId === passId && p.phase === "prepare")).toHaveLength(1);
+    expect(sha256File(targetImage)).toBe(sha256File(sourceImage));
+    await source.stop();
+
+    // A copy that was running when the agent died: found "running" in the journal after the restart.
+    const crashed = fake.queue(ids.source, "task_send", { ...send.payload, passId: randomUUID() });
+    crashed.state = "acked";
+    new CommandJournal(source.stateDir).put({
+      id: crashed.id,
+      type: "task_send",
+      payload: crashed.payload,
+      state: "running",
+      receivedAt: new Date().toISOString(),
+      startedAt: new Date().toISOString(),
+      finishedAt: null,
+      outcome: null,
+      result: null,
+      isReported: false,
+    });
+    const postsBefore = fake.progress.length;
+    startSource(source.stateDir);
+    await until(() => isFinished(crashed), "the interrupted command's result");
+    // And the console delivers it once more: answered again, still not run.
+    crashed.state = "queued";
+    crashed.result = null;
+    await until(() => crashed.state === "failed" && crashed.result !== null, "the repeated result");
+    expect(crashed.result!.message).toBe(RESTARTED_DURING_COPY);
+    expect(fake.progress.slice(postsBefore).filter((p) => p.passId === crashed.payload.passId)).toEqual([]);
+  });
+});
