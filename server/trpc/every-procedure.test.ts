@@ -11,11 +11,13 @@ import { createGroup } from "../services/iam/groups";
 import { createPolicy } from "../services/iam/policies";
 import debian12 from "../services/servers/fixtures/debian-12.json";
 import { uploadAgentLog } from "../services/servers/logs";
-import { registerSourceServer } from "../services/servers/register";
+import { registerSourceServer, registerTargetServer } from "../services/servers/register";
 import { createMigrationTemplate } from "../services/templates/migration-templates";
 import { DEFAULT_MIGRATION_SETTINGS } from "../services/templates/schemas";
 import { createServerTemplate } from "../services/templates/server-templates";
+import { createTask } from "../services/tasks/create";
 import { createTestAccount, createTestUser } from "../testing/fixtures";
+import { blockTaskInput } from "../testing/task-world";
 import { createTestDatabase } from "../testing/test-db";
 import type { ProcedureMeta, TrpcContext } from "./init";
 import { appRouter, createCaller } from "./root";
@@ -38,6 +40,8 @@ type World = {
   logId: string;
   migrationTemplateId: string;
   serverTemplateId: string;
+  taskId: string;
+  targetServerId: string;
 };
 type Sample = {
   input?: (w: World) => unknown;
@@ -84,6 +88,16 @@ const SAMPLES: Record<string, Sample> = {
   "servers.listCommands": { input: (w) => ({ serverId: w.serverId }), isAboutResource: true },
   "servers.listLogs": { input: (w) => ({ serverId: w.serverId }), isAboutResource: true },
   "servers.getLog": { input: (w) => ({ logId: w.logId }), isAboutResource: true },
+  "tasks.list": { input: () => ({}) },
+  "tasks.get": { input: (w) => ({ taskId: w.taskId }), isAboutResource: true },
+  "tasks.estimate": { input: (w) => ({ sourceServerId: w.serverId, mode: "block", sourceDisks: ["/dev/vda"] }), isAboutResource: true },
+  "tasks.create": { input: (w) => ({ ...blockTaskInput({ sourceServerId: w.serverId, targetServerId: w.targetServerId }) }) },
+  "tasks.start": { input: (w) => ({ taskId: w.taskId, version: 1 }), isAboutResource: true },
+  "tasks.sync": { input: (w) => ({ taskId: w.taskId, version: 1 }), isAboutResource: true },
+  "tasks.stop": { input: (w) => ({ taskId: w.taskId, version: 1 }), isAboutResource: true },
+  "tasks.launch": { input: (w) => ({ taskId: w.taskId, version: 1 }), isAboutResource: true },
+  "tasks.delete": { input: (w) => ({ taskId: w.taskId, version: 1 }), isAboutResource: true },
+  "tasks.setSpeedLimit": { input: (w) => ({ taskId: w.taskId, version: 1, limitMbps: 100 }), isAboutResource: true },
   "templates.migration.list": {},
   "templates.migration.get": { input: (w) => ({ templateId: w.migrationTemplateId }), isAboutResource: true },
   "templates.migration.create": { input: () => ({ name: `t-${Math.random()}`, settings: DEFAULT_MIGRATION_SETTINGS }) },
@@ -121,7 +135,15 @@ async function makeWorld() {
   const { logId } = await uploadAgentLog(a.ctx, { agentId, commandId: null, fileName: "agent.log", content: "log", isTruncated: false });
   const migrationTemplate = await createMigrationTemplate(a.ctx, { name: `mt-${Math.random()}`, settings: DEFAULT_MIGRATION_SETTINGS });
   const serverTemplate = await createServerTemplate(a.ctx, { name: `st-${Math.random()}`, targetServerId: null, settings: SERVER_SETTINGS });
+  const target = await registerTargetServer(a.ctx, {
+    agentId: randomUUID(),
+    report: { ...(debian12 as unknown as SourceReport), hostname: "target" },
+    target: { receiveHost: "10.0.0.2", disks: [{ path: "/dev/sdb", sizeBytes: 2 ** 40, kind: "device" }, { path: "/dev/sdc", sizeBytes: 2 ** 40, kind: "device" }], fileRoot: null },
+  });
+  const task = await createTask(a.ctx, blockTaskInput({ sourceServerId: serverId, targetServerId: target.serverId }, { diskMapping: [{ sourceDisk: "/dev/vda", targetDisk: "/dev/sdb" }] }));
   const world: World = {
+    taskId: task.id,
+    targetServerId: target.serverId,
     userId: other.user.id,
     groupId: group.id,
     policyId: policy.id,

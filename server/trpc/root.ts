@@ -4,6 +4,7 @@ import { iamRouter } from "./routers/iam";
 import { serversRouter } from "./routers/servers";
 import { sessionRouter } from "./routers/session";
 import { setupRouter } from "./routers/setup";
+import { tasksRouter } from "./routers/tasks";
 import { templatesRouter } from "./routers/templates";
 
 export const appRouter = createRouter({
@@ -12,6 +13,7 @@ export const appRouter = createRouter({
   servers: serversRouter,
   session: sessionRouter,
   setup: setupRouter,
+  tasks: tasksRouter,
   templates: templatesRouter,
 });
 

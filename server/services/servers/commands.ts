@@ -16,6 +16,7 @@ import { assertCan } from "../../authz/assert-can";
 import { resourceName } from "../../authz/resources";
 import { conflict, notFound } from "../../errors";
 import { audited } from "../audit/audited";
+import { onTaskCommandFinished } from "../tasks/agent-reports";
 import type { ServiceContext } from "../context";
 import { findAgentServer } from "./find-agent-server";
 import { queueCommandSchema, serverIdSchema, type QueueCommandInput, type ServerIdInput } from "./schemas";
@@ -203,6 +204,8 @@ export async function reportCommandResult(ctx: ServiceContext, input: ReportComm
       .set({ state: outcome, result, finishedAt: now, ackedAt: sql`coalesce(${sourceCommands.ackedAt}, now())` })
       .where(and(eq(sourceCommands.id, commandId), inArray(sourceCommands.state, ["queued", "delivered", "acked"])))
       .returning({ state: sourceCommands.state });
+    // A task command's outcome moves its task on, in the same transaction.
+    if (row && command.type.startsWith("task_")) await onTaskCommandFinished(tx, ctx.actor.accountId, command, outcome, result);
     return { value: { state: row?.state ?? command.state } };
   });
 }

@@ -1,6 +1,6 @@
-import { and, eq } from "drizzle-orm";
-import { sourceServers } from "@/drizzle/schema";
-import { notFound } from "../../errors";
+import { and, eq, or } from "drizzle-orm";
+import { sourceServers, tasks } from "@/drizzle/schema";
+import { conflict, notFound } from "../../errors";
 import { audited } from "../audit/audited";
 import type { ServiceContext } from "../context";
 import { serverIdSchema, type ServerIdInput } from "./schemas";
@@ -12,6 +12,12 @@ import { serverIdSchema, type ServerIdInput } from "./schemas";
 export async function deleteServer(ctx: ServiceContext, input: ServerIdInput): Promise<{ id: string }> {
   const { serverId } = serverIdSchema.parse(input);
   return audited(ctx, { action: "sms:server:delete", resourceType: "server", resourceId: serverId }, async (tx) => {
+    const [task] = await tx
+      .select({ name: tasks.name })
+      .from(tasks)
+      .where(and(eq(tasks.accountId, ctx.actor.accountId), or(eq(tasks.sourceServerId, serverId), eq(tasks.targetServerId, serverId))))
+      .limit(1);
+    if (task) throw conflict(`The migration task "${task.name}" uses this server. Delete the task first.`);
     const [row] = await tx
       .delete(sourceServers)
       .where(and(eq(sourceServers.accountId, ctx.actor.accountId), eq(sourceServers.id, serverId)))

@@ -1,0 +1,57 @@
+import { z } from "zod";
+import { migrationSettingsSchema } from "../templates/schemas";
+
+const idSchema = z.string().uuid("Not a valid id");
+
+/** One source disk and the target disk that receives it (block level). */
+export const diskMappingEntrySchema = z.object({
+  sourceDisk: z.string().min(1, "Choose a source disk").max(4096),
+  targetDisk: z.string().min(1, "Choose a target disk for this source disk").max(4096),
+});
+
+/** Step 1 of the wizard. */
+export const selectSourceSchema = z.object({
+  sourceServerId: idSchema.or(z.literal("")).refine((v) => v !== "", "Choose a source server"),
+});
+
+/** Step 2 of the wizard: target, disks, how. */
+export const configureTargetSchema = z.object({
+  targetServerId: idSchema.or(z.literal("")).refine((v) => v !== "", "Choose a target server"),
+  serverTemplateId: idSchema.nullable(),
+  migrationTemplateId: idSchema.nullable(),
+  /** Block level: every source disk to migrate, each to its own target disk. */
+  diskMapping: z.array(diskMappingEntrySchema).max(32),
+  /** File level: the folder of the source to copy ("/" for the whole system). */
+  sourceRoot: z.string().trim().startsWith("/", "Use an absolute path, e.g. /").max(4096).default("/"),
+  settings: migrationSettingsSchema,
+});
+
+export const createTaskSchema = z
+  .object({
+    name: z.string().trim().min(1, "Name the task").max(64, "Use at most 64 characters"),
+    startNow: z.boolean().default(false),
+  })
+  .extend(selectSourceSchema.shape)
+  .extend(configureTargetSchema.shape)
+  .refine((v) => v.settings.mode === "file" || v.diskMapping.length > 0, { path: ["diskMapping"], message: "Map at least one source disk" })
+  .refine((v) => new Set(v.diskMapping.map((d) => d.targetDisk)).size === v.diskMapping.length, {
+    path: ["diskMapping"],
+    message: "Two source disks cannot go to the same target disk",
+  })
+  .refine((v) => !(v.settings.mode === "file" && v.settings.continuousSync), {
+    path: ["settings", "continuousSync"],
+    message: "Continuous sync is not available for file-level migration (as with SMS); run syncs by hand",
+  });
+export type CreateTaskInput = z.input<typeof createTaskSchema>;
+
+export const taskIdSchema = z.object({ taskId: idSchema });
+/** Actions on a task name the version the user saw, so a stale tab cannot act on a changed task. */
+export const taskActionSchema = z.object({ taskId: idSchema, version: z.number().int().min(1) });
+export const setTaskLimitSchema = taskActionSchema.extend({ limitMbps: migrationSettingsSchema.shape.limitMbps });
+
+export const listTasksSchema = z
+  .object({
+    state: z.string().max(40).optional(),
+    search: z.string().trim().max(200).optional(),
+  })
+  .default({});

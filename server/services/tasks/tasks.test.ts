@@ -1,0 +1,177 @@
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sourceServers, tasks } from "@/drizzle/schema";
+import { SMS_READ_ONLY_ACCESS } from "../../authz/system-policies";
+import type { Database } from "../../db";
+import { createTestAccount, createTestUser } from "../../testing/fixtures";
+import { blockTaskInput, createTaskWorld, type TaskWorld } from "../../testing/task-world";
+import { createTestDatabase } from "../../testing/test-db";
+import { pollCommands, reportCommandResult } from "../servers/commands";
+import { launchTask, startTask, stopTask, syncTask } from "./actions";
+import { recordTaskProgress } from "./agent-reports";
+import { createTask } from "./create";
+import { getTask, listTasks, settleStaleTasks } from "./read";
+
+let database: Database;
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+afterAll(async () => database?.close());
+
+async function takeCommand(world: TaskWorld, agentId: string, type: string) {
+  const { commands } = await pollCommands(world.ctx, { agentId, waitSeconds: 0 });
+  const command = commands.find((c) => c.type === type);
+  expect(command, `${type} for ${agentId}`).toBeDefined();
+  return command!;
+}
+
+const progress = (world: TaskWorld, taskId: string, passId: string, bytesDone: number) =>
+  recordTaskProgress(world.ctx, {
+    agentId: world.sourceAgentId,
+    taskId,
+    passId,
+    phase: "copy",
+    bytesTotal: 1000,
+    bytesDone,
+    bytesSent: bytesDone,
+    rateBytesPerSecond: 100,
+    disks: [{ name: "disk0", bytesDone, bytesTotal: 1000 }],
+    host: { cpuPercent: 10, memoryUsedBytes: 1, memoryTotalBytes: 2, diskReadBytesPerSecond: 3 },
+    agent: { cpuPercent: 5, rssBytes: 100 },
+  });
+
+/** Plays both agents through one pass: receive → send (with progress) → verified. */
+async function runPass(world: TaskWorld, taskId: string) {
+  const receive = await takeCommand(world, world.targetAgentId, "task_receive");
+  expect(receive.payload).toMatchObject({ taskId, mode: "block" });
+  expect(String(receive.payload.token)).toMatch(/^[0-9a-f]{64}$/);
+  await reportCommandResult(world.ctx, { agentId: world.targetAgentId, commandId: receive.id, outcome: "succeeded", result: { message: "listening", details: { address: "10.0.0.2:45000" } } });
+  const send = await takeCommand(world, world.sourceAgentId, "task_send");
+  expect(send.payload).toMatchObject({ taskId, targetAddress: "10.0.0.2:45000", token: receive.payload.token, passId: receive.payload.passId });
+  expect(await progress(world, taskId, String(send.payload.passId), 400)).toMatchObject({ shouldContinue: true });
+  await reportCommandResult(world.ctx, {
+    agentId: world.sourceAgentId,
+    commandId: send.id,
+    outcome: "succeeded",
+    result: { message: "done", details: { bytesTotal: 1000, bytesSent: 1000, verifiedCount: 4, totalCount: 4, summary: "verified 4 of 4 chunks" } },
+  });
+  return { receive, send };
+}
+
+describe("migration tasks", () => {
+  it("runs a full migration, a sync and a launch through the agents' commands", async () => {
+    const world = await createTaskWorld(database.db);
+    const created = await createTask(world.ctx, blockTaskInput(world));
+    expect(created.state).toBe("READY");
+    let task = await startTask(world.ctx, { taskId: created.id, version: created.version });
+    expect(task.state).toBe("RUNNING");
+    const first = await runPass(world, created.id);
+    let detail = await getTask(world.ctx, { taskId: created.id });
+    expect(detail).toMatchObject({ state: "MIGRATE_SUCCESS", verification: "verified 4 of 4 chunks", progressPercent: 100 });
+    expect(detail.subtasks.find((s) => s.name === "migrate_system_disk")?.state).toBe("succeeded");
+    expect(detail.samples).toHaveLength(1);
+
+    task = await syncTask(world.ctx, { taskId: created.id, version: detail.version });
+    expect(task.state).toBe("SYNCING");
+    const second = await runPass(world, created.id);
+    expect(second.receive.payload.passId).not.toBe(first.receive.payload.passId);
+    expect(second.receive.payload.token).not.toBe(first.receive.payload.token);
+    expect(second.receive.payload.isSync).toBe(true);
+    detail = await getTask(world.ctx, { taskId: created.id });
+    expect(detail.state).toBe("MIGRATE_SUCCESS");
+
+    task = await launchTask(world.ctx, { taskId: created.id, version: detail.version });
+    expect(task.state).toBe("LAUNCHING");
+    const launch = await takeCommand(world, world.targetAgentId, "task_launch");
+    await reportCommandResult(world.ctx, { agentId: world.targetAgentId, commandId: launch.id, outcome: "succeeded", result: { message: "configured" } });
+    detail = await getTask(world.ctx, { taskId: created.id });
+    expect(detail.state).toBe("LAUNCHED");
+    expect(detail.events.map((e) => e.message).join("\n")).toMatch(/launched/i);
+  });
+
+  it("a failed copy says why in plain words and can be started again", async () => {
+    const world = await createTaskWorld(database.db);
+    const created = await createTask(world.ctx, { ...blockTaskInput(world), startNow: true });
+    const receive = await takeCommand(world, world.targetAgentId, "task_receive");
+    await reportCommandResult(world.ctx, { agentId: world.targetAgentId, commandId: receive.id, outcome: "failed", result: { message: "disk /dev/sdb is busy" } });
+    const detail = await getTask(world.ctx, { taskId: created.id });
+    expect(detail.state).toBe("MIGRATE_FAIL");
+    expect(detail.errorMessage).toContain("disk /dev/sdb is busy");
+    expect(detail.events[0]).toMatchObject({ level: "error" });
+    expect(detail.events[0]!.hint).toBeTruthy();
+    await expect(startTask(world.ctx, { taskId: created.id, version: detail.version })).resolves.toMatchObject({ state: "RUNNING" });
+  });
+
+  it("two tabs acting on the same version: exactly one wins, the other gets CONFLICT", async () => {
+    const world = await createTaskWorld(database.db);
+    const created = await createTask(world.ctx, blockTaskInput(world));
+    const results = await Promise.allSettled([
+      startTask(world.ctx, { taskId: created.id, version: created.version }),
+      startTask(world.ctx, { taskId: created.id, version: created.version }),
+    ]);
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    expect((results.find((r) => r.status === "rejected") as PromiseRejectedResult).reason).toMatchObject({ code: "CONFLICT" });
+    const { commands } = await pollCommands(world.ctx, { agentId: world.targetAgentId, waitSeconds: 0 });
+    expect(commands.filter((c) => c.type === "task_receive")).toHaveLength(1);
+  });
+
+  it("refuses illegal transitions with a reason", async () => {
+    const world = await createTaskWorld(database.db);
+    const created = await createTask(world.ctx, blockTaskInput(world));
+    await expect(launchTask(world.ctx, { taskId: created.id, version: created.version })).rejects.toMatchObject({ code: "CONFLICT", message: expect.stringMatching(/only after the migration succeeded/) });
+    await expect(syncTask(world.ctx, { taskId: created.id, version: created.version })).rejects.toMatchObject({ code: "CONFLICT" });
+  });
+
+  it("stopping tells both agents and ends in ABORT; progress of the stopped pass is told to stop", async () => {
+    const world = await createTaskWorld(database.db);
+    const created = await createTask(world.ctx, { ...blockTaskInput(world), startNow: true });
+    const receive = await takeCommand(world, world.targetAgentId, "task_receive");
+    await reportCommandResult(world.ctx, { agentId: world.targetAgentId, commandId: receive.id, outcome: "succeeded", result: { message: "ok", details: { address: "10.0.0.2:1" } } });
+    const send = await takeCommand(world, world.sourceAgentId, "task_send");
+    const running = await getTask(world.ctx, { taskId: created.id });
+    await stopTask(world.ctx, { taskId: created.id, version: running.version });
+    expect(await progress(world, created.id, String(send.payload.passId), 10)).toMatchObject({ shouldContinue: false });
+    await takeCommand(world, world.targetAgentId, "task_abort");
+    const abort = await takeCommand(world, world.sourceAgentId, "task_abort");
+    await reportCommandResult(world.ctx, { agentId: world.sourceAgentId, commandId: abort.id, outcome: "succeeded", result: { message: "stopped" } });
+    expect((await getTask(world.ctx, { taskId: created.id })).state).toBe("ABORT");
+  });
+
+  it("a task whose agents stop reporting is marked failed, never left RUNNING", async () => {
+    const world = await createTaskWorld(database.db);
+    const created = await createTask(world.ctx, { ...blockTaskInput(world), startNow: true });
+    await database.db.update(tasks).set({ updatedAt: new Date(Date.now() - 10 * 60_000) }).where(eq(tasks.id, created.id));
+    await settleStaleTasks(database.db, world.account.id);
+    const detail = await getTask(world.ctx, { taskId: created.id });
+    expect(detail.state).toBe("MIGRATE_FAIL");
+    expect(detail.events[0]!.message).toMatch(/Nothing was heard from the agents/);
+  });
+
+  it("refuses bad wizard input with clear messages and creates nothing", async () => {
+    const world = await createTaskWorld(database.db);
+    await expect(createTask(world.ctx, blockTaskInput(world, { diskMapping: [{ sourceDisk: "/dev/vda", targetDisk: "/dev/sdd" }] }))).rejects.toThrow(/smaller than source disk/);
+    await expect(createTask(world.ctx, blockTaskInput(world, { sourceServerId: "" }))).rejects.toThrow(/Choose a source server/);
+    await expect(
+      createTask(world.ctx, blockTaskInput(world, { settings: { ...blockTaskInput(world).settings, limitMbps: -1 } })),
+    ).rejects.toThrow(/more than 0/);
+    await expect(
+      createTask(world.ctx, blockTaskInput(world, { diskMapping: [{ sourceDisk: "/dev/vda", targetDisk: "/dev/sdc" }, { sourceDisk: "/dev/vdb", targetDisk: "/dev/sdc" }] })),
+    ).rejects.toThrow(/same target disk/);
+    await database.db.update(sourceServers).set({ lastHeartbeatAt: new Date(Date.now() - 3600_000) }).where(eq(sourceServers.id, world.sourceServerId));
+    await expect(createTask(world.ctx, blockTaskInput(world))).rejects.toThrow(/offline/);
+    expect(await listTasks(world.ctx)).toEqual([]);
+  });
+
+  it("a read-only user sees tasks but cannot start, stop or launch them; another account sees nothing", async () => {
+    const world = await createTaskWorld(database.db);
+    const created = await createTask(world.ctx, blockTaskInput(world));
+    const readOnly = await createTestUser(database.db, world.account.id, { policyIds: [SMS_READ_ONLY_ACCESS.id] });
+    expect((await listTasks(readOnly.ctx)).map((t) => t.id)).toEqual([created.id]);
+    await expect(startTask(readOnly.ctx, { taskId: created.id, version: created.version })).rejects.toMatchObject({ code: "FORBIDDEN" });
+    await expect(launchTask(readOnly.ctx, { taskId: created.id, version: created.version })).rejects.toMatchObject({ code: "FORBIDDEN" });
+    const other = await createTestAccount(database.db);
+    expect(await listTasks(other.ctx)).toEqual([]);
+    await expect(getTask(other.ctx, { taskId: created.id })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await expect(startTask(other.ctx, { taskId: created.id, version: created.version })).rejects.toMatchObject({ code: "NOT_FOUND" });
+  });
+});
