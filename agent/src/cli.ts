@@ -37,10 +37,6 @@ const COMMANDS: Record<string, Command> = {
     summary: "rewrite UUIDs, devices and pinned MAC addresses in a migrated system for its new machine",
     run: async (argv) => (await import("./commands/configure-target")).runConfigureTargetCli(argv),
   },
-  "configure-target": {
-    summary: "rewrite UUIDs, devices and pinned MAC addresses in a migrated system for its new machine",
-    run: async (argv) => (await import("./commands/configure-target")).runConfigureTargetCli(argv),
-  },
 };
 
 function usage(): string {
