@@ -38,9 +38,9 @@ export function parseMeminfo(text: string): { usedBytes: number; totalBytes: num
 }
 
 /**
- * Bytes read, summed over whole disks only: /proc/diskstats lists partitions and holders (dm,
- * md) too, and counting those would count the same read several times. Sectors are 512 bytes here
- * whatever the device's sector size.
+ * Bytes read, summed over whole disks only: /proc/diskstats lists partitions and stacked devices
+ * (dm, md) too, whose reads also reach a disk, and counting those would count a read twice.
+ * Sectors are 512 bytes here whatever the device's sector size.
  */
 export function parseDiskstats(text: string, isWholeDisk: (name: string) => boolean): number {
   let sectors = 0;
@@ -48,16 +48,15 @@ export function parseDiskstats(text: string, isWholeDisk: (name: string) => bool
     const f = line.trim().split(/\s+/);
     if (f.length < 6) continue;
     const name = f[2]!;
-    if (/^(ram|zram|loop)\d/.test(name) || !isWholeDisk(name)) continue;
+    if (/^(ram|zram|loop|dm-|md)\d/.test(name) || !isWholeDisk(name)) continue;
     sectors += Number(f[5]) || 0;
   }
   return sectors * 512;
 }
 
 function isWholeDisk(name: string): boolean {
-  // Whole disks have /sys/block/<name>; partitions have /sys/block/<disk>/<name> only. Stacked
-  // devices (dm-*, md*) also appear there but their reads reach a disk too: leave them out.
-  return !/^(dm-|md)/.test(name) && fs.existsSync(`/sys/block/${name.replace(/\//g, "!")}`);
+  // Whole disks have /sys/block/<name>; partitions have /sys/block/<disk>/<name> only.
+  return fs.existsSync(`/sys/block/${name.replace(/\//g, "!")}`);
 }
 
 /**
