@@ -14,6 +14,7 @@ import {
   taskReceivePayloadSchema,
   type TaskReceivePayload,
 } from "../protocol/v1/tasks";
+import { configureTarget } from "../transfer/files/configure-target";
 import { startReceiver, type RunningReceiver, type SessionResult } from "../transfer/receiver";
 import type { Logger } from "../logging/logger";
 import type { JournalRecord } from "./command-journal";
@@ -272,12 +273,19 @@ export class TargetTasks {
         const etc = path.join(outDir, "etc");
         if (fs.existsSync(etc) && fs.statSync(etc).isDirectory()) {
           writeFileAtomic(path.join(etc, "hostname"), `${payload.hostname}\n`, 0o644);
-          changes.push(`${path.join(etc, "hostname")}: set to ${payload.hostname}`);
+          changes.push(`/etc/hostname: set to ${payload.hostname}`);
         } else notDone.push(`the hostname was not set: ${outDir} has no etc folder`);
       }
-      // Rewriting fstab, boot loader and network files belongs to the file data plane's configure
-      // step, which this agent version does not have yet: say so rather than claim it.
-      notDone.push("fstab, boot loader and network files were not rewritten (not available in this agent version)");
+      // A folder target keeps the source's filesystems, so UUIDs and device names stay; the new
+      // machine's NICs differ, so every MAC pin of the source goes (configure-target's rule).
+      let configured;
+      try {
+        configured = configureTarget({ root: outDir });
+      } catch (error) {
+        throw new UserError(`configuring ${outDir} failed: ${(error as Error).message}`);
+      }
+      for (const c of configured) changes.push(`${c.file}:${c.line}: ${c.reason}`);
+      this.log.info("configured the migrated root", { taskId: payload.taskId, outDir, changes });
       notDone.push("no machine was started: this target has no hypervisor hook");
     }
     task.launchedAt = new Date().toISOString();
