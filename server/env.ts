@@ -21,6 +21,8 @@ const envSchema = z.object({
   FERRY_SOURCE_SERVER_QUOTA: z.coerce.number().int().min(1).max(1_000_000).default(1000),
   /** How often source agents send heartbeats; a source is offline after 3 missed ones. */
   FERRY_HEARTBEAT_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(300).default(15),
+  /** Seconds between the passes of a task with continuous sync. */
+  FERRY_CONTINUOUS_SYNC_INTERVAL_SECONDS: z.coerce.number().int().min(5).max(86_400).default(300),
   FERRY_DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
 });

@@ -4,6 +4,7 @@ import { heartbeatRequestSchema, type HeartbeatRequest, type HeartbeatResponse }
 import { assertCan } from "../../authz/assert-can";
 import { notFound } from "../../errors";
 import type { ServiceContext } from "../context";
+import { startDueContinuousSyncs } from "../tasks/continuous-sync";
 import { heartbeatIntervalSeconds } from "./connection";
 
 /**
@@ -17,7 +18,11 @@ export async function recordHeartbeat(ctx: ServiceContext, input: HeartbeatReque
     .update(sourceServers)
     .set({ lastHeartbeatAt: new Date() })
     .where(and(eq(sourceServers.accountId, ctx.actor.accountId), eq(sourceServers.agentId, agentId)))
-    .returning({ id: sourceServers.id });
+    .returning({ id: sourceServers.id, role: sourceServers.role });
   if (!row) throw notFound("This agent's source server (it may have been deleted in the console)");
+  if (row.role === "source") {
+    // A heartbeat must not fail because a sync could not start; the task's next read settles it.
+    await startDueContinuousSyncs(ctx.db, ctx.actor.accountId, row.id).catch((error) => console.error("[tasks] continuous sync could not start:", error));
+  }
   return { serverId: row.id, heartbeatIntervalSeconds: heartbeatIntervalSeconds() };
 }

@@ -7,6 +7,7 @@ import { createTestAccount, createTestUser } from "../../testing/fixtures";
 import { blockTaskInput, createTaskWorld, type TaskWorld } from "../../testing/task-world";
 import { createTestDatabase } from "../../testing/test-db";
 import { pollCommands, reportCommandResult } from "../servers/commands";
+import { recordHeartbeat } from "../servers/heartbeat";
 import { launchTask, startTask, stopTask, syncTask } from "./actions";
 import { recordTaskProgress } from "./agent-reports";
 import { createTask } from "./create";
@@ -87,6 +88,23 @@ describe("migration tasks", () => {
     detail = await getTask(world.ctx, { taskId: created.id });
     expect(detail.state).toBe("LAUNCHED");
     expect(detail.events.map((e) => e.message).join("\n")).toMatch(/launched/i);
+  });
+
+  it("continuous sync starts the next pass from the source's heartbeat once the interval has passed", async () => {
+    const world = await createTaskWorld(database.db);
+    const settings = { ...blockTaskInput(world).settings, continuousSync: true };
+    const created = await createTask(world.ctx, { ...blockTaskInput(world, { settings }), startNow: true });
+    await runPass(world, created.id);
+    expect((await getTask(world.ctx, { taskId: created.id })).state).toBe("MIGRATE_SUCCESS");
+    // A heartbeat right after the pass starts nothing: the interval has not passed.
+    await recordHeartbeat(world.ctx, { agentId: world.sourceAgentId });
+    expect((await getTask(world.ctx, { taskId: created.id })).state).toBe("MIGRATE_SUCCESS");
+    await database.db.update(tasks).set({ finishedAt: new Date(Date.now() - 3600_000) }).where(eq(tasks.id, created.id));
+    await recordHeartbeat(world.ctx, { agentId: world.sourceAgentId });
+    const detail = await getTask(world.ctx, { taskId: created.id });
+    expect(detail.state).toBe("SYNCING");
+    const receive = await takeCommand(world, world.targetAgentId, "task_receive");
+    expect(receive.payload.isSync).toBe(true);
   });
 
   it("a failed copy says why in plain words and can be started again", async () => {
