@@ -1,5 +1,6 @@
 import zlib from "node:zlib";
-import type { Worker } from "node:worker_threads";
+import os from "node:os";
+import { MessageChannel, type Worker } from "node:worker_threads";
 import { FrameChannel } from "../frame-channel";
 import { FrameFlag, FrameType, controlFrame, crc32, parseControlPayload, type Frame } from "../frames";
 import type { HashPool } from "../hash-pool";
@@ -34,8 +35,24 @@ class Writer {
   private failure: Error | null = null;
   queuedBytes = 0;
 
+  private readonly helper: Worker | null;
+
   constructor(input: WriterInput) {
-    this.worker = startWorker(new URL("./write-worker.ts", import.meta.url), "write", { workerData: input });
+    // Two threads make small files where two cores can; one where there is only one.
+    if (os.availableParallelism() > 1) {
+      const channel = new MessageChannel();
+      const done = new SharedArrayBuffer(4);
+      this.helper = startWorker(new URL("./write-helper.ts", import.meta.url), "write-helper", { workerData: { port: channel.port2, done }, transferList: [channel.port2] });
+      this.helper.on("error", (e) => {
+        this.failure ??= e;
+        this.waiter?.();
+      });
+      input = { ...input, helperPort: channel.port1, helperDone: done };
+      this.worker = startWorker(new URL("./write-worker.ts", import.meta.url), "write", { workerData: input, transferList: [channel.port1] });
+    } else {
+      this.helper = null;
+      this.worker = startWorker(new URL("./write-worker.ts", import.meta.url), "write", { workerData: input });
+    }
     this.worker.on("message", (m: WriterReply) => {
       if (m.t === "consumed") this.queuedBytes -= m.bytes;
       else if (m.t === "failed") this.failure ??= Object.assign(new Error(m.message), { isUserError: m.isUserError });
@@ -75,9 +92,11 @@ class Writer {
 
   unref(): void {
     this.worker.unref();
+    this.helper?.unref();
   }
 
-  terminate(): Promise<number> {
+  async terminate(): Promise<number> {
+    await this.helper?.terminate();
     return this.worker.terminate();
   }
 }

@@ -180,26 +180,9 @@ function metaOf(rel: string, st: Stat, type: EntryTypeCode): EntryMeta {
 
 /** Reads a whole small file straight into the batch; null if it vanished. */
 function readInline(abs: Buffer, size: number): { data: Buffer; isChanged: boolean } | null {
-  let fd: number;
-  try {
-    fd = fs.openSync(abs, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "ELOOP") return null;
-    throw error;
-  }
-  try {
-    const buf = Buffer.allocUnsafe(size + 1);
-    let n = 0;
-    while (n < buf.length) {
-      const k = fs.readSync(fd, buf, n, buf.length - n, null);
-      if (k === 0) break;
-      n += k;
-    }
-    return { data: buf.subarray(0, Math.min(n, size)), isChanged: n !== size };
-  } finally {
-    fs.closeSync(fd);
-  }
+  const buf = native.readSmall(abs, size + 1);
+  if (!buf) return null;
+  return { data: buf.subarray(0, Math.min(buf.length, size)), isChanged: buf.length !== size };
 }
 
 function hashFileSync(abs: Buffer, size: number): Buffer | null {

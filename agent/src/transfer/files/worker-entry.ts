@@ -10,5 +10,6 @@ export async function runWorkerRole(): Promise<void> {
   const role = (workerData as Record<string, unknown>)[WORKER_ROLE_KEY];
   if (role === "walk") await import("./walk-worker");
   else if (role === "write") await import("./write-worker");
+  else if (role === "write-helper") await import("./write-helper");
   else throw new Error(`unknown worker role ${String(role)}`);
 }

@@ -1,8 +1,12 @@
+import type { MessagePort } from "node:worker_threads";
 import type { ConsistencyReport, TransferNote } from "./file-frames";
 
 /** Messages between the receiver's main thread and its writer (write-worker.ts). */
 export interface WriterInput {
   outDir: string;
+  /** The small-file helper thread (write-helper.ts), when there is one. */
+  helperPort?: MessagePort;
+  helperDone?: SharedArrayBuffer;
   /** Flush data and append the manifest after this many bytes (receive --checkpoint); default 1 GiB. */
   checkpointBytes?: number;
 }

@@ -7,7 +7,7 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { parentPort, workerData } from "node:worker_threads";
+import { parentPort, receiveMessageOnPort, workerData } from "node:worker_threads";
 import zlib from "node:zlib";
 import { crc32 } from "../frames";
 import {
@@ -37,6 +37,7 @@ import { ManifestLog } from "./manifest-log";
 import { splitNames, statAt, typeOfMode, type Stat } from "./fast-stat";
 import { loadNativeFs, WRITE_CHOWN, WRITE_SPARSE } from "./native/native-fs";
 import { TreePaths } from "./tree-paths";
+import type { HelperJob, HelperResult } from "./write-helper";
 import type { WriterInput, WriterRequest, WriterReply, WriterSession } from "./write-protocol";
 
 const input = workerData as WriterInput;
@@ -302,6 +303,73 @@ function openTemp(rel: string, tmp: string): number {
   return fs.openSync(paths.abs(tmp), fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
 }
 
+/**
+ * The stat of a small file made in one call proves mode, owner, time and size; it was created
+ * with no xattrs in a folder with no default ACL, and its bytes were hashed before, so the check
+ * at the end can rely on its manifest record while its ctime stays as recorded.
+ */
+function recordSmall(r: Record, s: Stat): void {
+  bytesWritten += r.size;
+  bytesSinceCheckpoint += r.size;
+  const isRight =
+    (s.mode & 0o7777) === r.mode && s.size === r.size && s.mtimeSec === r.mtimeSec && s.mtimeNsec === r.mtimeNsec && (!isRoot || (s.uid === r.uid && s.gid === r.gid));
+  record(r.path, r, s, isRight);
+}
+
+// The small-file helper thread (write-helper.ts): jobs out in groups, results read synchronously.
+const helperPort = input.helperPort ?? null;
+const helperDone = input.helperDone ? new Int32Array(input.helperDone) : null;
+const pendingJobs = new Map<number, Record>();
+let jobs: HelperJob[] = [];
+let nextJobId = 1;
+let turn = 0;
+
+function postJobs(): void {
+  if (jobs.length === 0) return;
+  helperPort!.postMessage(jobs);
+  jobs = [];
+}
+
+/** Takes the helper's results; with isAll, waits until every job handed to it is done. */
+function collectHelper(isAll: boolean): void {
+  if (!helperPort) return;
+  postJobs();
+  for (;;) {
+    for (let m = receiveMessageOnPort(helperPort); m; m = receiveMessageOnPort(helperPort)) onHelperResult(m.message as HelperResult);
+    if (!isAll || pendingJobs.size === 0) return;
+    Atomics.wait(helperDone!, 0, Atomics.load(helperDone!, 0), 50);
+  }
+}
+
+function onHelperResult(res: HelperResult): void {
+  const r = pendingJobs.get(res.id);
+  if (!r) return;
+  pendingJobs.delete(res.id);
+  try {
+    if (res.stat) return recordSmall(r, statAt(res.stat));
+    if (res.code === "EHASH") {
+      resend.add(r.path);
+      note("error", r.path, res.message);
+      return;
+    }
+    if (res.code === "ENOSPC" || res.code === "EDQUOT" || res.code === "EROFS" || res.code === "EIO") throw Object.assign(new Error(res.message), { code: res.code });
+    if (res.code === "EISDIR" || res.code === "ENOTEMPTY" || res.code === "EEXIST" || res.code === "ENOTDIR") {
+      // Something else stands at the name: this thread replaces it (a rare path).
+      removeTree(r.path);
+      const flags = (r.isSparse ? WRITE_SPARSE : 0) | (isRoot ? WRITE_CHOWN : 0);
+      const data = Buffer.from(res.data.buffer, res.data.byteOffset, res.data.byteLength);
+      return recordSmall(r, statAt(native.writeFile(paths.abs(tempFor(r.path)), paths.abs(r.path), data, r.size, r.mode, r.uid, r.gid, r.mtimeSec, r.mtimeNsec, flags)));
+    }
+    note("error", r.path, res.message);
+    resend.add(r.path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOSPC" || code === "EDQUOT" || code === "EROFS" || code === "EIO") throw error;
+    note("error", r.path, (error as Error).message);
+    resend.add(r.path);
+  }
+}
+
 function putFile(r: Record): void {
   const rel = r.path;
   const tmp = tempFor(rel);
@@ -332,13 +400,32 @@ function putFile(r: Record): void {
   const data = r.data ?? Buffer.alloc(0);
   const canChown = isRoot || (r.uid === process.getuid?.() && r.gid === process.getgid?.());
   if (r.content === Content.inline && r.xattrs.length === 0 && canChown && !hasDefaultAcl(parentOf(rel))) {
+    const flags = (r.isSparse ? WRITE_SPARSE : 0) | (isRoot ? WRITE_CHOWN : 0);
+    if (helperPort && turn++ % 2 === 1 && pendingJobs.size < 1024 && outLatin1.length + rel.length < 3000) {
+      jobs.push({
+        id: nextJobId,
+        tmp: `${outLatin1}/${tmp}`,
+        final: `${outLatin1}/${rel}`,
+        data,
+        hash: r.hash.toString("latin1"),
+        size: r.size,
+        mode: r.mode,
+        uid: r.uid,
+        gid: r.gid,
+        mtimeSec: r.mtimeSec,
+        mtimeNsec: r.mtimeNsec,
+        flags,
+      });
+      pendingJobs.set(nextJobId++, r);
+      if (jobs.length >= 64) postJobs();
+      return;
+    }
     if (!smallFileHash(data).equals(r.hash)) {
       resend.add(rel);
       note("error", rel, "content hash of the received bytes does not match the sender's");
       return;
     }
     // One call for create, write, owner, mode, time and rename (see ferry-fs-source.ts).
-    const flags = (r.isSparse ? WRITE_SPARSE : 0) | (isRoot ? WRITE_CHOWN : 0);
     let st: Float64Array;
     try {
       st = native.writeFile(paths.abs(tmp), paths.abs(rel), data, r.size, r.mode, r.uid, r.gid, r.mtimeSec, r.mtimeNsec, flags);
@@ -348,15 +435,7 @@ function putFile(r: Record): void {
       removeTree(rel);
       st = native.writeFile(paths.abs(tmp), paths.abs(rel), data, r.size, r.mode, r.uid, r.gid, r.mtimeSec, r.mtimeNsec, flags);
     }
-    bytesWritten += data.length;
-    bytesSinceCheckpoint += data.length;
-    // The stat of the renamed file proves mode, owner, time and size; it was created with no
-    // xattrs in a folder with no default ACL, and its bytes were hashed above, so the check at
-    // the end can rely on its manifest record while its ctime stays as recorded.
-    const s = statAt(st);
-    const isRight =
-      (s.mode & 0o7777) === r.mode && s.size === r.size && s.mtimeSec === r.mtimeSec && s.mtimeNsec === r.mtimeNsec && (!isRoot || (s.uid === r.uid && s.gid === r.gid));
-    record(rel, r, s, isRight);
+    recordSmall(r, statAt(st));
     return;
   }
   const fd = openTemp(rel, tmp);
@@ -438,6 +517,8 @@ function applyRecord(r: ReturnType<typeof readRecord>): void {
   source.set(rel, r);
   try {
     if (rel !== "") ensureParent(rel);
+    // A link, a copy, a metadata change or a streamed file may name a file the helper is still making.
+    if (pendingJobs.size > 0 && (r.op === Op.meta || r.isHardlink || r.content === Content.copyFrom || r.content === Content.chunked)) collectHelper(true);
     if (r.op === Op.meta) {
       if (r.type === EntryType.dir) {
         knownDirs.add(rel);
@@ -468,8 +549,15 @@ function applyBatch(payload: Buffer, flags: number, rawLength: number, checksum:
     note("error", "", "a damaged batch frame was dropped");
     return;
   }
-  const reader = new BufReader(raw);
+  // Small files' bytes go to the helper thread as views of this buffer: it must be shared memory.
+  let shared = raw;
+  if (!(raw.buffer instanceof SharedArrayBuffer)) {
+    shared = Buffer.from(new SharedArrayBuffer(raw.length));
+    raw.copy(shared);
+  }
+  const reader = new BufReader(shared);
   while (!reader.isDone) applyRecord(readRecord(reader));
+  collectHelper(false);
 }
 
 function onChunk(fileId: number, offset: number, data: Buffer): void {
@@ -528,6 +616,7 @@ function isUnderExcluded(rel: string, isDir: boolean): boolean {
 }
 
 function finishRound(round: number, senderNotes: TransferNote[]): { report: ConsistencyReport; resend: string[] } {
+  collectHelper(true);
   for (const [id, f] of openLarge) {
     fs.closeSync(f.fd);
     fs.rmSync(paths.abs(f.tmp), { force: true });
@@ -702,6 +791,7 @@ parentPort!.on("message", (m: WriterRequest) => {
         reply({ t: "completed" });
         return;
       case "salvage":
+        collectHelper(true);
         for (const f of openLarge.values()) {
           fs.closeSync(f.fd);
           fs.rmSync(paths.abs(f.tmp), { force: true });

@@ -449,6 +449,55 @@ fail: {
 }
 }
 
+/*
+ * readSmall(path, max): up to max bytes of a file (open without following a symlink, read, close
+ * in one call), or null when it vanished or became a symlink. Reading max + 1 tells a file that
+ * grew since its lstat.
+ */
+static napi_value read_small(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  char path[MAX_PATH_BYTES];
+  if (get_path(env, argv[0], path, sizeof path) < 0) return NULL;
+  size_t max = (size_t)get_number(env, argv[1]);
+  int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT || errno == ELOOP || errno == ENOTDIR) {
+      napi_value n;
+      napi_get_null(env, &n);
+      return n;
+    }
+    return throw_errno(env, "open", errno);
+  }
+  void *data;
+  napi_value buf;
+  napi_create_buffer(env, max, &data, &buf);
+  size_t got = 0;
+  while (got < max) {
+    ssize_t n = read(fd, (char *)data + got, max - got);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int e = errno;
+      close(fd);
+      return throw_errno(env, "read", e);
+    }
+    if (n == 0) break;
+    got += n;
+  }
+  close(fd);
+  if (got == max) return buf;
+  napi_value out, start, end, fn, args[2];
+  /* buf.subarray(0, got) */
+  napi_get_named_property(env, buf, "subarray", &fn);
+  napi_create_double(env, 0, &start);
+  napi_create_double(env, (double)got, &end);
+  args[0] = start;
+  args[1] = end;
+  napi_call_function(env, buf, fn, 2, args, &out);
+  return out;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"listXattrs", NULL, list_xattrs, NULL, NULL, NULL, napi_default, NULL},
@@ -462,6 +511,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"lstat", NULL, lstat_one, NULL, NULL, NULL, napi_default, NULL},
     {"scanDir", NULL, scan_dir, NULL, NULL, NULL, napi_default, NULL},
     {"writeFile", NULL, write_file, NULL, NULL, NULL, napi_default, NULL},
+    {"readSmall", NULL, read_small, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -21,6 +21,8 @@ export interface NativeFs {
   /** Names (NUL-terminated, one Buffer) and STAT_FIELDS doubles per entry; mode 0 = vanished. */
   scanDir(path: Buffer): [Buffer, Float64Array];
   /** Creates tmp, writes, chowns (flags & 2), chmods, sets mtime, renames onto final; returns its stat. */
+  /** Up to max bytes of a file, or null if it vanished or is now a symlink. */
+  readSmall(path: Buffer, max: number): Buffer | null;
   writeFile(tmp: Buffer, final: Buffer, data: Buffer, size: number, mode: number, uid: number, gid: number, mtimeSec: number, mtimeNsec: number, flags: number): Float64Array;
 }
 
