@@ -1,5 +1,5 @@
 import type { Metadata } from "next";
-import { EmptyState } from "@/components/ui/empty-state";
+import { TargetsView } from "@/components/targets/targets-view";
 import { PageHeader } from "@/components/ui/page-header";
 import { requireActor } from "@/server/page-access";
 
@@ -9,10 +9,8 @@ export default async function Page() {
   await requireActor();
   return (
     <>
-      <PageHeader title="Target servers" description="Servers that receive migrated data: the agent runs on them in target mode." />
-      <EmptyState title="No target servers yet">
-        <p>Start the agent on the machine that will take over, in target mode. It registers its disks here.</p><p className="mt-2"><a className="font-medium text-brand-600 hover:underline" href="/agent">See the agent set-up</a></p>
-      </EmptyState>
+      <PageHeader title="Target servers" description="Servers that receive migrated data: the agent runs on them in target mode and offers disks and a folder." />
+      <TargetsView />
     </>
   );
 }

@@ -1,5 +1,6 @@
 import { and, eq } from "drizzle-orm";
 import { sourceServers } from "@/drizzle/schema";
+import type { TargetCapabilities } from "@/agent/src/protocol/v1/register";
 import { parseSourceReport, type SourceReport } from "@/agent/src/protocol/v1/report";
 import { assertCan } from "../../authz/assert-can";
 import { resourceName } from "../../authz/resources";
@@ -23,6 +24,8 @@ export type ServerDetailDto = {
   updatedAt: Date;
   report: SourceReport;
   feasibility: FeasibilityResult;
+  /** Target servers: the disks and folder their agent offers; null for source servers. */
+  targetCapabilities: TargetCapabilities | null;
 };
 
 /** A server with its last report and the feasibility check of that report under today's rules. */
@@ -53,5 +56,6 @@ export async function getServer(ctx: ServiceContext, input: ServerIdInput): Prom
     report: parsed.report,
     // Recomputed rather than read back, so a change to the rules shows without a new report.
     feasibility: checkFeasibility(parsed.report),
+    targetCapabilities: (row.targetCapabilities as TargetCapabilities | null) ?? null,
   };
 }

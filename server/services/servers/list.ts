@@ -5,6 +5,7 @@ import type { ServiceContext } from "../context";
 import { connectionOf, heartbeatIntervalSeconds, offlineAfterMs, type ConnectionState } from "./connection";
 import type { CheckStatus, FeasibilityResult } from "./feasibility";
 import { listServersSchema, type ListServersInput } from "./schemas";
+import type { TargetCapabilities } from "@/agent/src/protocol/v1/register";
 
 export type ServerSummaryDto = {
   id: string;
@@ -16,6 +17,8 @@ export type ServerSummaryDto = {
   verdict: CheckStatus | null;
   failedChecks: number;
   warnedChecks: number;
+  /** Target servers: the disks and folder their agent offers; null for source servers. */
+  targetCapabilities: TargetCapabilities | null;
   createdAt: Date;
 };
 
@@ -60,6 +63,7 @@ export async function listServers(ctx: ServiceContext, input: ListServersInput =
         ipAddresses: sourceServers.ipAddresses,
         lastHeartbeatAt: sourceServers.lastHeartbeatAt,
         feasibility: sourceServers.feasibility,
+        targetCapabilities: sourceServers.targetCapabilities,
         createdAt: sourceServers.createdAt,
       })
       .from(sourceServers)
@@ -78,6 +82,7 @@ export async function listServers(ctx: ServiceContext, input: ListServersInput =
       connection: connectionOf(row.lastHeartbeatAt, now, interval),
       lastHeartbeatAt: row.lastHeartbeatAt,
       ...summarizeFeasibility(row.feasibility),
+      targetCapabilities: (row.targetCapabilities as TargetCapabilities | null) ?? null,
       createdAt: row.createdAt,
     })),
     total: totals?.n ?? 0,
