@@ -164,7 +164,8 @@ export async function sendFiles(options: FileSendOptions): Promise<FileSendResul
   const replies = new Replies(channel);
   const limiter = options.limitBytesPerSecond ? new TokenBucket(options.limitBytesPerSecond) : null;
   const compressor = options.compress ? new AdaptiveCompressor() : null;
-  const pool = new HashPool();
+  // Hash threads only once a file larger than one cell comes (small files hash on the walker).
+  let pool: HashPool | null = null;
   const treePaths = new TreePaths(rootLatin1);
   const native = loadNativeFs();
   const notes: TransferNote[] = [];
@@ -257,7 +258,7 @@ export async function sendFiles(options: FileSendOptions): Promise<FileSendResul
         const { index, read } = reads.shift()!;
         const data = await read;
         fill();
-        hashes[index] = large.size <= CELL_BYTES ? Promise.resolve(smallFileHash(data)) : cellHashOnPool(pool, data);
+        hashes[index] = large.size <= CELL_BYTES ? Promise.resolve(smallFileHash(data)) : cellHashOnPool((pool ??= new HashPool()), data);
         await sendFrame(FileFrame.chunk, [data], large.fileId, index * CELL_BYTES, true);
         contentBytes += data.length;
         doneBytes += data.length;
@@ -407,7 +408,7 @@ export async function sendFiles(options: FileSendOptions): Promise<FileSendResul
   } finally {
     await walker?.terminate();
     treePaths.close();
-    await pool.close();
+    await (pool as HashPool | null)?.close();
   }
 }
 
