@@ -1,0 +1,234 @@
+"use client";
+
+import Link from "next/link";
+import { formatBytes } from "@/components/servers/format";
+import { issuesUnder, type IssueMap } from "@/components/templates/issues";
+import type { MigrationSettingsDraft } from "@/components/templates/migration-settings-draft";
+import { MigrationOptionsFields, ModeFields } from "@/components/templates/migration-settings-fields";
+import { DISK_MAPPING_POLICIES } from "@/components/templates/server-template-form";
+import { Alert } from "@/components/ui/alert";
+import { Field } from "@/components/ui/field";
+import { Fieldset } from "@/components/ui/fieldset";
+import { SelectField } from "@/components/ui/select";
+import type { ServerSummaryDto } from "@/server/services/servers/list";
+import type { MigrationTemplateDto } from "@/server/services/templates/migration-templates";
+import type { ServerTemplateDto } from "@/server/services/templates/server-templates";
+import { modeUnavailability, SKIP_DISK, type SourceDisk, type WizardContext } from "./wizard-model";
+
+const selectClass = "block w-full rounded-md border bg-white px-3 py-2 text-sm shadow-sm focus:outline-none focus:ring-2 focus:ring-brand-600";
+
+function DiskMappingTable({
+  sourceDisks,
+  context,
+  mapping,
+  onChange,
+  errors,
+  liveProblems,
+}: {
+  sourceDisks: SourceDisk[];
+  context: WizardContext;
+  mapping: Record<string, string>;
+  onChange: (sourcePath: string, targetPath: string) => void;
+  errors: IssueMap;
+  liveProblems: Record<string, string>;
+}) {
+  const targetDisks = context.target?.capabilities?.disks ?? [];
+  return (
+    <div className="overflow-x-auto rounded-lg border border-slate-200">
+      <table aria-label="Disk mapping" className="min-w-full divide-y divide-slate-200 text-sm">
+        <thead className="bg-slate-50">
+          <tr>
+            <th scope="col" className="px-3 py-2 text-left text-xs font-semibold tracking-wide text-slate-600 uppercase">
+              Source disk
+            </th>
+            <th scope="col" className="px-3 py-2 text-left text-xs font-semibold tracking-wide text-slate-600 uppercase">
+              Size
+            </th>
+            <th scope="col" className="px-3 py-2 text-left text-xs font-semibold tracking-wide text-slate-600 uppercase">
+              Target disk
+            </th>
+          </tr>
+        </thead>
+        <tbody className="divide-y divide-slate-100 bg-white">
+          {sourceDisks.map((disk) => {
+            const error = liveProblems[disk.path] ?? errors[`disk:${disk.path}`];
+            const errorId = `disk-error-${disk.name}`;
+            return (
+              <tr key={disk.path}>
+                <th scope="row" className="px-3 py-2 text-left align-top font-medium text-slate-800">
+                  <span className="font-mono">{disk.path}</span>
+                  {disk.isSystemDisk ? <span className="ml-2 text-xs font-normal text-slate-500">system disk</span> : null}
+                </th>
+                <td className="px-3 py-2 align-top tabular-nums">{formatBytes(disk.sizeBytes)}</td>
+                <td className="px-3 py-2 align-top">
+                  <select
+                    aria-label={`Target disk for ${disk.path}`}
+                    aria-invalid={error ? true : undefined}
+                    aria-describedby={error ? errorId : undefined}
+                    className={`${selectClass} ${error ? "border-red-500" : "border-slate-300"}`}
+                    value={mapping[disk.path] ?? ""}
+                    onChange={(e) => onChange(disk.path, e.target.value)}
+                  >
+                    <option value="">Choose a target disk</option>
+                    {targetDisks.map((t) => (
+                      <option key={t.path} value={t.path}>
+                        {t.path} — {formatBytes(t.sizeBytes)}
+                        {t.sizeBytes < disk.sizeBytes ? " (too small)" : ""}
+                      </option>
+                    ))}
+                    {disk.isSystemDisk ? null : <option value={SKIP_DISK}>Don&apos;t migrate this disk</option>}
+                  </select>
+                  {error ? (
+                    <p id={errorId} className="mt-1 text-sm text-red-600">
+                      {error}
+                    </p>
+                  ) : null}
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+export function TargetStep({
+  headingRef,
+  context,
+  targets,
+  serverTemplates,
+  migrationTemplates,
+  targetServerId,
+  serverTemplateId,
+  migrationTemplateId,
+  settings,
+  mapping,
+  sourceRoot,
+  errors,
+  liveDiskProblems,
+  isLoadingSource,
+  onTarget,
+  onServerTemplate,
+  onMigrationTemplate,
+  onSettings,
+  onMapping,
+  onSourceRoot,
+}: {
+  headingRef: React.Ref<HTMLHeadingElement>;
+  context: WizardContext;
+  targets: ServerSummaryDto[];
+  serverTemplates: ServerTemplateDto[];
+  migrationTemplates: MigrationTemplateDto[];
+  targetServerId: string;
+  serverTemplateId: string;
+  migrationTemplateId: string;
+  settings: MigrationSettingsDraft;
+  mapping: Record<string, string>;
+  sourceRoot: string;
+  errors: IssueMap;
+  liveDiskProblems: Record<string, string>;
+  isLoadingSource: boolean;
+  onTarget: (id: string) => void;
+  onServerTemplate: (id: string) => void;
+  onMigrationTemplate: (id: string) => void;
+  onSettings: (draft: MigrationSettingsDraft) => void;
+  onMapping: (sourcePath: string, targetPath: string) => void;
+  onSourceRoot: (value: string) => void;
+}) {
+  const unavailable = modeUnavailability(context);
+  const serverTemplate = serverTemplates.find((t) => t.id === serverTemplateId);
+  const fileRoot = context.target?.capabilities?.fileRoot ?? null;
+  return (
+    <section aria-labelledby="wizard-step-heading" className="space-y-6">
+      <h2 id="wizard-step-heading" ref={headingRef} tabIndex={-1} className="text-lg font-semibold text-slate-900 focus:outline-none">
+        Configure target
+      </h2>
+
+      <Fieldset legend="Target server">
+        {targets.length === 0 ? (
+          <Alert>
+            No target server is registered. Start the agent in target mode on the machine that takes over (<code>ferry-agent target --disk … | --file-root …</code>); see{" "}
+            <Link className="font-medium underline" href="/targets">
+              Target servers
+            </Link>
+            .
+          </Alert>
+        ) : null}
+        <div className="grid gap-4 sm:grid-cols-2">
+          <SelectField
+            label="Server template"
+            value={serverTemplateId}
+            onChange={(e) => onServerTemplate(e.target.value)}
+            hint={serverTemplate ? `${DISK_MAPPING_POLICIES[serverTemplate.settings.diskMappingPolicy].label} disk mapping; its network and host name apply at launch.` : "Optional: preselects its target server and disk mapping."}
+          >
+            <option value="">None</option>
+            {serverTemplates.map((t) => (
+              <option key={t.id} value={t.id}>
+                {t.name}
+              </option>
+            ))}
+          </SelectField>
+          <SelectField label="Target server" value={targetServerId} onChange={(e) => onTarget(e.target.value)} error={errors.targetServerId}>
+            <option value="">Choose a target server</option>
+            {targets.map((t) => (
+              <option key={t.id} value={t.id} disabled={t.connection !== "connected"}>
+                {t.hostname}
+                {t.connection !== "connected" ? " (offline)" : ""}
+                {t.targetCapabilities ? ` — ${t.targetCapabilities.disks.length} disk${t.targetCapabilities.disks.length === 1 ? "" : "s"}${t.targetCapabilities.fileRoot ? ", file root" : ""}` : ""}
+              </option>
+            ))}
+          </SelectField>
+        </div>
+      </Fieldset>
+
+      <ModeFields mode={settings.mode} onChange={(mode) => onSettings({ ...settings, mode })} unavailable={unavailable} error={errors["settings.mode"]} />
+
+      {settings.mode === "block" ? (
+        <Fieldset legend="Disk mapping" error={errors.diskMapping} hint="Each source disk goes to a target disk at least as large; a target disk takes one source disk.">
+          {isLoadingSource ? (
+            <p role="status" className="text-sm text-slate-500">
+              Loading the source&apos;s disks…
+            </p>
+          ) : !context.target ? (
+            <p className="text-sm text-slate-500">Choose a target server to map the disks.</p>
+          ) : (
+            <DiskMappingTable sourceDisks={context.sourceDisks} context={context} mapping={mapping} onChange={onMapping} errors={errors} liveProblems={liveDiskProblems} />
+          )}
+        </Fieldset>
+      ) : (
+        <Fieldset legend="Folders">
+          <div className="max-w-md">
+            <Field
+              label="Source folder"
+              value={sourceRoot}
+              onChange={(e) => onSourceRoot(e.target.value)}
+              error={errors.sourceRoot}
+              hint={fileRoot ? `Copied into a new folder below ${fileRoot} on the target. "/" copies the whole system.` : '"/" copies the whole system.'}
+            />
+          </div>
+        </Fieldset>
+      )}
+
+      <Fieldset legend="Options">
+        <div className="max-w-md">
+          <SelectField
+            label="Migration template"
+            value={migrationTemplateId}
+            onChange={(e) => onMigrationTemplate(e.target.value)}
+            hint={migrationTemplates.length === 0 ? "No migration templates yet: set the options by hand." : "Choosing one fills the options below; you can still change them."}
+          >
+            <option value="">None (set by hand)</option>
+            {migrationTemplates.map((t) => (
+              <option key={t.id} value={t.id}>
+                {t.name}
+                {t.isDefault ? " (default)" : ""}
+              </option>
+            ))}
+          </SelectField>
+        </div>
+        <MigrationOptionsFields draft={settings} onChange={onSettings} errors={issuesUnder(errors, "settings")} />
+      </Fieldset>
+    </section>
+  );
+}
