@@ -20,6 +20,10 @@ export const FileFrame = {
   report: 38,
   verified: 39,
   done: 40,
+  /** Delta of a large file: COPY(block of the target's copy) and literal pieces; seq = file id. */
+  delta: 41,
+  /** Receiver to sender: JSON { fileId, isAvailable }; blob = the signature of the target's copy. */
+  signature: 42,
 } as const;
 
 export const FILES_PROTOCOL_VERSION = 1;

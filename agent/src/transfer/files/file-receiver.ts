@@ -34,6 +34,8 @@ class Writer {
   private waiter: (() => void) | null = null;
   private failure: Error | null = null;
   queuedBytes = 0;
+  /** The writer read the target's copy of a file coming as a delta: its signature goes to the sender. */
+  onSignature: ((m: Extract<WriterReply, { t: "signature" }>) => void) | null = null;
 
   private readonly helper: Worker | null;
 
@@ -55,6 +57,7 @@ class Writer {
     }
     this.worker.on("message", (m: WriterReply) => {
       if (m.t === "consumed") this.queuedBytes -= m.bytes;
+      else if (m.t === "signature") this.onSignature?.(m);
       else if (m.t === "failed") this.failure ??= Object.assign(new Error(m.message), { isUserError: m.isUserError });
       else this.replies.push(m);
       this.waiter?.();
@@ -165,6 +168,12 @@ export async function receiveFileSession(
       trace("index");
       log(`files from ${hello.sourceLabel}: into ${options.outDir}${index.knownEntries ? `, ${index.knownEntries} entries already in place` : ""}${hello.isSync ? " (sync)" : ""}`);
       await channel.send(controlFrame(FileFrame.ready, { knownEntries: index.knownEntries, isRoot: index.isRoot }, Buffer.from(index.index)));
+      const deltaFiles = new Set<number>();
+      writer.onSignature = (m) => {
+        if (m.signature) deltaFiles.add(m.fileId);
+        const blob = m.signature ? Buffer.from(m.signature.buffer, m.signature.byteOffset, m.signature.byteLength) : undefined;
+        channel.write(controlFrame(FileFrame.signature, { fileId: m.fileId, isAvailable: !!m.signature }, blob));
+      };
       const cells = new Map<number, Map<number, Promise<Buffer>>>();
       const firstCells = new Map<number, Uint8Array>();
       let isCorrupt = new Set<number>();
@@ -198,8 +207,31 @@ export async function receiveFileSession(
             writer.post({ t: "chunk", fileId: f.seq, offset: f.offset, data }, data.length);
             break;
           }
+          case FileFrame.delta: {
+            let raw: Buffer;
+            try {
+              raw = f.flags & FrameFlag.deflated ? zlib.inflateRawSync(f.payload) : f.payload;
+            } catch {
+              raw = Buffer.alloc(0);
+            }
+            if (raw.length !== f.rawLength || crc32([raw]) !== f.checksum) {
+              isCorrupt.add(f.seq);
+              f.release?.();
+              break;
+            }
+            const data = shareable(raw);
+            f.release?.();
+            writer.post({ t: "delta", fileId: f.seq, data }, data.length);
+            break;
+          }
           case FileFrame.fileEnd: {
             const end = fileEndSchema.parse(parseControlPayload(f.payload).body);
+            if (deltaFiles.delete(f.seq)) {
+              // Rebuilt from the target's old copy and literals: the writer hashes what it wrote.
+              const isOk = !end.isVanished && !isCorrupt.delete(f.seq);
+              writer.post({ t: "fileEnd", fileId: f.seq, isOk, isVanished: end.isVanished, hash: Buffer.alloc(0), expectedHash: end.hash });
+              break;
+            }
             const perFile = cells.get(f.seq) ?? new Map<number, Promise<Buffer>>();
             cells.delete(f.seq);
             let isOk = false;

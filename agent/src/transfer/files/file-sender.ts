@@ -13,6 +13,7 @@ import { clientTlsOptions, type TransferCredentials } from "../tls-credentials";
 import { TokenBucket } from "../token-bucket";
 import { BufReader, BufWriter } from "./entry-codec";
 import { FileFrame, FILES_PROTOCOL_VERSION, reportSchema, type ConsistencyReport, type FilesHello, type TransferNote } from "./file-frames";
+import { computeDelta, DeltaOp, signatureBlock } from "./delta";
 import { CELL_BYTES, cellCount, cellHashOnPool, cellLength, fileHashFromCells, smallFileHash, zeroCellHash } from "./file-hash";
 import { loadNativeFs } from "./native/native-fs";
 import { startWorker } from "./start-worker";
@@ -277,6 +278,59 @@ export async function sendFiles(options: FileSendOptions): Promise<FileSendResul
     }
   };
 
+  /**
+   * A large file the target holds in another version: wait for the signature of the target's copy,
+   * send COPY and literal pieces. Falls back to streaming when the target has no usable copy.
+   */
+  const sendDelta = async (large: LargeFile) => {
+    const sigFrame = parseControlPayload((await replies.expect(FileFrame.signature)).payload);
+    const body = sigFrame.body as { fileId: number; isAvailable: boolean };
+    if (body.fileId !== large.fileId) throw new TransferError(`protocol error: signature for file ${body.fileId}, expected ${large.fileId}`);
+    if (!body.isAvailable) return streamFile(large);
+    let data: Buffer;
+    try {
+      data = await fs.promises.readFile(treePaths.abs(large.path), { flag: fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW });
+    } catch {
+      notes.push({ kind: "vanished", path: large.path, text: "vanished before it could be read" });
+      await channel.send(controlFrame(FileFrame.fileEnd, { size: large.size, hash: "", isVanished: true }));
+      return;
+    }
+    const signature = Buffer.from(sigFrame.blob);
+    const pieces = computeDelta(data, signature);
+    const { blockBytes } = signatureBlock(signature);
+    const hashes: Promise<Buffer>[] = [];
+    if (data.length > CELL_BYTES) for (let i = 0; i * CELL_BYTES < data.length; i++) hashes.push(cellHashOnPool((pool ??= new HashPool()), data.subarray(i * CELL_BYTES, (i + 1) * CELL_BYTES)));
+    const w = new BufWriter(1024 * 1024);
+    const flushDelta = async () => {
+      if (w.length === 0) return;
+      await sendFrame(FileFrame.delta, [Buffer.from(w.result())], large.fileId, 0, true);
+      w.reset();
+    };
+    let literalBytes = 0;
+    for (const p of pieces) {
+      if (p.op === DeltaOp.copy) {
+        w.u8(DeltaOp.copy);
+        w.u32(p.block);
+      } else {
+        for (let s = p.start; s < p.end; s += 4 * 1024 * 1024) {
+          const e = Math.min(p.end, s + 4 * 1024 * 1024);
+          w.u8(DeltaOp.literal);
+          w.bytes(data.subarray(s, e));
+          literalBytes += e - s;
+          if (w.length >= 4 * 1024 * 1024) await flushDelta();
+        }
+      }
+      if (w.length >= 4 * 1024 * 1024) await flushDelta();
+    }
+    await flushDelta();
+    contentBytes += literalBytes;
+    doneBytes += data.length;
+    const hash = data.length <= CELL_BYTES ? smallFileHash(data) : fileHashFromCells(data.length, await Promise.all(hashes));
+    streamedHashes.set(large.path, hash);
+    options.log?.(`delta ${JSON.stringify(Buffer.from(large.path, "latin1").toString("utf8"))}: ${literalBytes} of ${data.length} bytes sent (${blockBytes / 1024} KiB blocks)`);
+    await sendFrame(FileFrame.fileEnd, controlFrame(0, { size: data.length, hash: hash.toString("hex"), isVanished: false }).slice(1), large.fileId, 0, false);
+  };
+
   try {
     const hello: FilesHello = {
       protocol: FILES_PROTOCOL_VERSION,
@@ -341,7 +395,7 @@ export async function sendFiles(options: FileSendOptions): Promise<FileSendResul
           if (m.count > 0) await sendFrame(FileFrame.batch, [payload], batchSeq++, 0, true);
           Atomics.sub(counter, 0, 1);
           Atomics.notify(counter, 0);
-          if (m.large) await streamFile(m.large);
+          if (m.large) await (m.large.isDelta ? sendDelta(m.large) : streamFile(m.large));
           progress(false);
           continue;
         }

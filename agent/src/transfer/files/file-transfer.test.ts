@@ -227,6 +227,15 @@ describe("incremental --sync", () => {
     expect(second.result.stats.copied).toBe(1);
     expect(second.result.contentBytes).toBeLessThan(100 * 1024);
 
+    // A large file with bytes inserted in the middle travels as an rsync-style delta.
+    const big = fs.readFileSync(path.join(src, "renamed-big.bin"));
+    fs.writeFileSync(path.join(src, "renamed-big.bin"), Buffer.concat([big.subarray(0, MiB), Buffer.from("inserted in the middle"), big.subarray(MiB)]));
+    const delta = await send(src, { isSync: true });
+    expect(delta.result.report.isVerified).toBe(true);
+    expect(delta.result.stats.deltas).toBe(1);
+    expect(delta.result.contentBytes).toBeLessThan(256 * 1024);
+    expectSameTree(src, outDir);
+
     fs.chmodSync(path.join(src, "keep-me"), 0o600);
     const third = await send(src, { isSync: true });
     expectSameTree(src, outDir);

@@ -35,6 +35,8 @@ export interface WalkStats {
   inlineBytes: number;
   chunkedBytes: number;
   copied: number;
+  /** Large files sent as a delta against the target's version. */
+  deltas: number;
 }
 
 export interface LargeFile {
@@ -42,6 +44,8 @@ export interface LargeFile {
   fileId: number;
   size: number;
   isSparse: boolean;
+  /** The target holds another version: its signature comes back and a delta goes out. */
+  isDelta: boolean;
 }
 
 export type WalkerMessage =

@@ -9,12 +9,13 @@ import fs from "node:fs";
 import { parentPort, receiveMessageOnPort, workerData } from "node:worker_threads";
 import { BufReader, BufWriter, Content, EntryType, encodeXattrs, isSameMeta, joinPath, Op, readFacts, readMeta, writeRecord, type EntryMeta, type EntryTypeCode } from "./entry-codec";
 import { splitNames, statAt, typeOfMode, type Stat } from "./fast-stat";
+import { DELTA_MAX_BYTES, DELTA_MIN_BYTES } from "./delta";
 import { compileExcludes } from "./exclude-glob";
 import { CELL_BYTES, cellCount, cellHash, fileHashFromCells, smallFileHash } from "./file-hash";
 import { devKey, readMountInfo, SKIPPED_FS_TYPES } from "./mount-types";
 import { loadNativeFs } from "./native/native-fs";
 import { TreePaths } from "./tree-paths";
-import { CACHE_MAGIC, type WalkerInput, type WalkerMessage, type WalkStats } from "./walk-protocol";
+import { CACHE_MAGIC, type LargeFile, type WalkerInput, type WalkerMessage, type WalkStats } from "./walk-protocol";
 
 const input = workerData as WalkerInput;
 const native = loadNativeFs();
@@ -114,7 +115,7 @@ if (input.cache) {
 const newCache = new BufWriter(1024 * 1024);
 newCache.str(CACHE_MAGIC);
 
-const stats: WalkStats = { entries: 0, files: 0, dirs: 0, symlinks: 0, hardlinks: 0, specials: 0, bytes: 0, put: 0, meta: 0, keep: 0, inlineBytes: 0, chunkedBytes: 0, copied: 0 };
+const stats: WalkStats = { entries: 0, files: 0, dirs: 0, symlinks: 0, hardlinks: 0, specials: 0, bytes: 0, put: 0, meta: 0, keep: 0, inlineBytes: 0, chunkedBytes: 0, copied: 0, deltas: 0 };
 const firstNameOf = new Map<string, string>();
 const isPutPath = new Set<string>();
 let nextFileId = 1;
@@ -129,7 +130,7 @@ function note(kind: "skipped" | "vanished" | "changed" | "error", path: string, 
   post({ t: "note", kind, path, text });
 }
 
-function flush(large?: { path: string; fileId: number; size: number; isSparse: boolean }): void {
+function flush(large?: LargeFile): void {
   if (batchCount === 0 && !large) return;
   // Wait while the main thread has enough batches queued (it decrements as it sends).
   for (;;) {
@@ -255,7 +256,7 @@ function keepOrMeta(e: EntryMeta, t: TargetEntry): void {
 }
 
 /** Sends one regular file's content (or the instruction to copy it on the target). */
-function putFile(rel: string, st: Stat, e: EntryMeta, knownHash: Buffer | null): void {
+function putFile(rel: string, st: Stat, e: EntryMeta, knownHash: Buffer | null, previous?: TargetEntry): void {
   const abs = paths.abs(rel);
   if (e.size <= input.inlineMax) {
     let got = readInline(abs, e.size);
@@ -287,8 +288,12 @@ function putFile(rel: string, st: Stat, e: EntryMeta, knownHash: Buffer | null):
   const fileId = nextFileId++;
   remember(rel, st, e);
   stats.chunkedBytes += e.size;
-  emit(Op.put, e, Content.chunked, null, "", fileId);
-  flush({ path: rel, fileId, size: e.size, isSparse: e.isSparse });
+  // Another version on the target, big enough for a delta to win, small enough to hold in memory.
+  const isDelta =
+    !!previous && previous.type === EntryType.file && !e.isSparse && previous.size >= DELTA_MIN_BYTES && e.size >= DELTA_MIN_BYTES && e.size <= DELTA_MAX_BYTES;
+  if (isDelta) stats.deltas++;
+  emit(Op.put, e, isDelta ? Content.delta : Content.chunked, null, "", fileId);
+  flush({ path: rel, fileId, size: e.size, isSparse: e.isSparse, isDelta });
 }
 
 function visitFile(rel: string, st: Stat, e: EntryMeta, force: boolean): void {
@@ -323,7 +328,7 @@ function visitFile(rel: string, st: Stat, e: EntryMeta, force: boolean): void {
   }
   // A file of this size that the target may hold under another name (renamed or copied).
   if (!hash && e.size > input.inlineMax && target!.size > 0 && byHash().size > 0) hash = hashFileSync(paths.abs(rel), e.size);
-  putFile(rel, st, e, hash);
+  putFile(rel, st, e, hash, t);
 }
 
 function visit(rel: string, st: Stat, type: EntryTypeCode, force: boolean): void {

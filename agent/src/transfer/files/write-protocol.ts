@@ -22,7 +22,8 @@ export type WriterRequest =
   | { t: "index"; session: WriterSession }
   | { t: "batch"; payload: Uint8Array; flags: number; rawLength: number; checksum: number }
   | { t: "chunk"; fileId: number; offset: number; data: Uint8Array }
-  | { t: "fileEnd"; fileId: number; isOk: boolean; isVanished: boolean; hash: Uint8Array }
+  | { t: "fileEnd"; fileId: number; isOk: boolean; isVanished: boolean; hash: Uint8Array; expectedHash?: string }
+  | { t: "delta"; fileId: number; data: Uint8Array }
   | { t: "finishRound"; round: number; notes: TransferNote[] }
   | { t: "complete" }
   | { t: "salvage" };
@@ -30,6 +31,7 @@ export type WriterRequest =
 export type WriterReply =
   | { t: "index"; index: ArrayBuffer; knownEntries: number; isRoot: boolean }
   | { t: "consumed"; bytes: number }
+  | { t: "signature"; fileId: number; signature: Uint8Array | null }
   | { t: "report"; report: ConsistencyReport; resend: string[]; bytesWritten: number; entriesWritten: number }
   | { t: "completed" }
   | { t: "salvaged" }

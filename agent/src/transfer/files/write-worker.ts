@@ -32,7 +32,8 @@ import {
 } from "./entry-codec";
 import { compileExcludes } from "./exclude-glob";
 import { displayPath, type ConsistencyReport, type TransferNote } from "./file-frames";
-import { smallFileHash } from "./file-hash";
+import { DELTA_MAX_BYTES, DeltaOp, deltaBlockBytes, signatureOf } from "./delta";
+import { CELL_BYTES, cellHash, fileHashFromCells, smallFileHash } from "./file-hash";
 import { ManifestLog } from "./manifest-log";
 import { splitNames, statAt, typeOfMode, type Stat } from "./fast-stat";
 import { loadNativeFs, WRITE_CHOWN, WRITE_SPARSE } from "./native/native-fs";
@@ -74,7 +75,16 @@ const namesOfInode = new Map<number, Set<string>>();
 const writtenThisSession = new Set<string>();
 /** Every entry of the target as it is now: walked when the session starts, then kept current. */
 let targetNow: Map<string, Stat> | null = null;
-const openLarge = new Map<number, { fd: number; tmp: string; meta: EntryMeta }>();
+interface OpenFile {
+  fd: number;
+  tmp: string;
+  meta: EntryMeta;
+  /** A delta's base: the target's previous copy, read for COPY pieces. */
+  base?: { fd: number; blockBytes: number };
+  /** Where the next delta piece goes. */
+  outPos: number;
+}
+const openLarge = new Map<number, OpenFile>();
 let hasOwnerNote = false;
 let bytesWritten = 0;
 let entriesWritten = 0;
@@ -439,9 +449,17 @@ function putFile(r: Record): void {
     return;
   }
   const fd = openTemp(rel, tmp);
-  if (r.content === Content.chunked) {
+  if (r.content === Content.delta) {
+    const base = openDeltaBase(rel, r);
+    reply({ t: "signature", fileId: r.fileId, signature: base?.signature ?? null });
+    if (base) {
+      openLarge.set(r.fileId, { fd, tmp, meta: r, base: { fd: base.fd, blockBytes: base.blockBytes }, outPos: 0 });
+      return;
+    }
+  }
+  if (r.content === Content.chunked || r.content === Content.delta) {
     if (r.size > 0) fs.ftruncateSync(fd, r.size);
-    openLarge.set(r.fileId, { fd, tmp, meta: r });
+    openLarge.set(r.fileId, { fd, tmp, meta: r, outPos: 0 });
     return;
   }
   try {
@@ -569,11 +587,78 @@ function onChunk(fileId: number, offset: number, data: Buffer): void {
 }
 
 /** The hash is the receiver's, of the bytes it got; isOk says the sender's agrees. */
-function onFileEnd(fileId: number, isOk: boolean, isVanished: boolean, hash: Buffer): void {
+/** The target's current copy of a file coming as a delta, and its signature; null when there is none. */
+function openDeltaBase(rel: string, r: Record): { fd: number; blockBytes: number; signature: Buffer } | null {
+  let fd: number;
+  try {
+    fd = fs.openSync(paths.abs(rel), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+  } catch {
+    return null;
+  }
+  const st = fs.fstatSync(fd);
+  if (!st.isFile() || st.size > DELTA_MAX_BYTES) {
+    fs.closeSync(fd);
+    return null;
+  }
+  const blockBytes = deltaBlockBytes(r.size);
+  return { fd, blockBytes, signature: signatureOf(fs.readFileSync(fd), blockBytes) };
+}
+
+function onDelta(fileId: number, ops: Buffer): void {
+  const f = openLarge.get(fileId);
+  if (!f?.base) return;
+  const r = new BufReader(ops);
+  const block = Buffer.allocUnsafe(f.base.blockBytes);
+  while (!r.isDone) {
+    const op = r.u8();
+    let piece: Buffer;
+    if (op === DeltaOp.copy) {
+      const n = fs.readSync(f.base.fd, block, 0, block.length, r.u32() * f.base.blockBytes);
+      piece = block.subarray(0, n);
+    } else piece = r.bytes();
+    writeAll(f.fd, piece, f.outPos, false);
+    f.outPos += piece.length;
+    bytesSinceCheckpoint += piece.length;
+  }
+  bytesWritten += ops.length;
+}
+
+/** The content hash of a file as it lies on disk (what a delta rebuilt). */
+function hashOnDisk(rel: string, size: number): Buffer {
+  const fd = fs.openSync(paths.abs(rel), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+  try {
+    const cells: Buffer[] = [];
+    const buf = Buffer.allocUnsafe(Math.min(Math.max(size, 1), CELL_BYTES));
+    for (let i = 0; i * CELL_BYTES < Math.max(size, 1); i++) {
+      const len = Math.min(CELL_BYTES, size - i * CELL_BYTES);
+      let n = 0;
+      while (n < len) {
+        const k = fs.readSync(fd, buf, n, len - n, i * CELL_BYTES + n);
+        if (k === 0) break;
+        n += k;
+      }
+      if (size <= CELL_BYTES) return smallFileHash(buf.subarray(0, n));
+      cells.push(cellHash(buf.subarray(0, n)));
+    }
+    return fileHashFromCells(size, cells);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function onFileEnd(fileId: number, isOk: boolean, isVanished: boolean, hash: Buffer, expectedHash?: string): void {
   const f = openLarge.get(fileId);
   if (!f) return;
   openLarge.delete(fileId);
   const rel = f.meta.path;
+  if (f.base) {
+    fs.closeSync(f.base.fd);
+    if (isOk && !isVanished) {
+      fs.ftruncateSync(f.fd, f.outPos);
+      hash = hashOnDisk(f.tmp, f.outPos);
+      isOk = hash.toString("hex") === expectedHash && f.outPos === f.meta.size;
+    }
+  }
   if (!isOk || isVanished) {
     fs.closeSync(f.fd);
     fs.unlinkSync(paths.abs(f.tmp));
@@ -619,6 +704,7 @@ function finishRound(round: number, senderNotes: TransferNote[]): { report: Cons
   collectHelper(true);
   for (const [id, f] of openLarge) {
     fs.closeSync(f.fd);
+    if (f.base) fs.closeSync(f.base.fd);
     fs.rmSync(paths.abs(f.tmp), { force: true });
     resend.add(f.meta.path);
     openLarge.delete(id);
@@ -780,7 +866,11 @@ parentPort!.on("message", (m: WriterRequest) => {
         reply({ t: "consumed", bytes: m.data.byteLength });
         return;
       case "fileEnd":
-        onFileEnd(m.fileId, m.isOk, m.isVanished, Buffer.from(m.hash));
+        onFileEnd(m.fileId, m.isOk, m.isVanished, Buffer.from(m.hash), m.expectedHash);
+        return;
+      case "delta":
+        onDelta(m.fileId, Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength));
+        reply({ t: "consumed", bytes: m.data.byteLength });
         return;
       case "finishRound":
         lastRound = finishRound(m.round, m.notes);
@@ -794,6 +884,7 @@ parentPort!.on("message", (m: WriterRequest) => {
         collectHelper(true);
         for (const f of openLarge.values()) {
           fs.closeSync(f.fd);
+          if (f.base) fs.closeSync(f.base.fd);
           fs.rmSync(paths.abs(f.tmp), { force: true });
         }
         openLarge.clear();
