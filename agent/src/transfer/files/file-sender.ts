@@ -438,15 +438,20 @@ export async function sendFiles(options: FileSendOptions): Promise<FileSendResul
           (report.differentPaths.length + report.missingPaths.length > 0 ? ` (e.g. ${JSON.stringify([...report.differentPaths, ...report.missingPaths][0])})` : ""),
       );
     }
+    // Verified: the walker is done, and what it learnt becomes the cache, while the receiver seals.
+    const stopping = w.terminate();
+    const caching = (async () => {
+      await fs.promises.mkdir(options.stateDir, { recursive: true });
+      await fs.promises.writeFile(`${cacheFile}.tmp`, completeCache(Buffer.from(done.cache), streamedHashes));
+      await fs.promises.rename(`${cacheFile}.tmp`, cacheFile);
+    })();
     await channel.send(controlFrame(FileFrame.verified, { entries: report.total }));
     await replies.expect(FileFrame.done);
     trace("done");
     await channel.send(controlFrame(FrameType.bye, {}));
     await channel.end();
     progress(true);
-    await fs.promises.mkdir(options.stateDir, { recursive: true });
-    await fs.promises.writeFile(`${cacheFile}.tmp`, completeCache(Buffer.from(done.cache), streamedHashes));
-    await fs.promises.rename(`${cacheFile}.tmp`, cacheFile);
+    await Promise.all([stopping, caching]);
     return {
       stats: done.stats,
       report,
