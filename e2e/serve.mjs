@@ -29,6 +29,14 @@ const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "ferry-e2e-"));
 env.FERRY_DATA_DIR = dataDir;
 console.log(`[e2e] data folder ${dataDir}`);
 
+// Tests that start more processes against this console (agents, a second console instance for the
+// scale-out check) read where its database and data folder are from here.
+fs.mkdirSync(path.join(root, "e2e", ".artifacts"), { recursive: true });
+fs.writeFileSync(
+  path.join(root, "e2e", ".artifacts", `server-${port}.json`),
+  JSON.stringify({ port, dataDir, databaseUrl: env.DATABASE_URL ?? null }, null, 2),
+);
+
 ensureBuild(root);
 const child = spawn(process.execPath, [path.join(root, "node_modules/next/dist/bin/next"), "start", "-p", port], {
   cwd: root,
