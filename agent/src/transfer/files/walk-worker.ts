@@ -180,8 +180,17 @@ function metaOf(rel: string, st: Stat, type: EntryTypeCode): EntryMeta {
 }
 
 /** Reads a whole small file straight into the batch; null if it vanished. */
-function readInline(abs: Buffer, size: number): { data: Buffer; isChanged: boolean } | null {
-  const buf = native.readSmall(abs, size + 1);
+/** null: vanished; undefined: unreadable (already noted). */
+function readInline(abs: Buffer, size: number): { data: Buffer; isChanged: boolean } | null | undefined {
+  let buf: Buffer | null;
+  try {
+    buf = native.readSmall(abs, size + 1);
+  } catch (error) {
+    // Unreadable (EACCES without root, EIO...): reported, and the rest goes on.
+    const rel = abs.toString("latin1").slice(input.root.length + 1);
+    note("error", rel, `cannot read: ${(error as Error).message}`);
+    return undefined;
+  }
   if (!buf) return null;
   return { data: buf.subarray(0, Math.min(buf.length, size)), isChanged: buf.length !== size };
 }
@@ -260,11 +269,13 @@ function putFile(rel: string, st: Stat, e: EntryMeta, knownHash: Buffer | null, 
   const abs = paths.abs(rel);
   if (e.size <= input.inlineMax) {
     let got = readInline(abs, e.size);
+    if (got === undefined) return;
     if (!got) return note("vanished", rel, "vanished during the transfer");
     if (got.isChanged) {
       const again = lstatOrNull(rel);
       if (!again) return note("vanished", rel, "vanished during the transfer");
       got = readInline(abs, again.size);
+      if (got === undefined) return;
       if (!got) return note("vanished", rel, "vanished during the transfer");
       Object.assign(e, metaOf(rel, again, EntryType.file));
       if (got.isChanged) e.size = got.data.length;
