@@ -1,5 +1,5 @@
 import { and, eq } from "drizzle-orm";
-import { taskProgressSamples, taskSubtasks, tasks } from "@/drizzle/schema";
+import { serverTemplates, taskProgressSamples, taskSubtasks, tasks } from "@/drizzle/schema";
 import type { CommandResult } from "@/agent/src/protocol/v1/control";
 import {
   taskProgressRequestSchema,
@@ -12,6 +12,7 @@ import { assertCan } from "../../authz/assert-can";
 import type { Tx } from "../../db";
 import { notFound } from "../../errors";
 import type { ServiceContext } from "../context";
+import { serverSettingsSchema } from "../templates/schemas";
 import { findAgentServer } from "../servers/find-agent-server";
 import { sendPassToSource } from "./passes";
 import { addTaskEvent, applyTaskEvent, lockTask, queueTaskCommand, settingsOf, mappingOf, type TaskRow } from "./records";
@@ -124,11 +125,17 @@ export async function queueLaunch(tx: Tx, task: TaskRow, userId: string | null) 
   const mapping = mappingOf(task);
   await startSubtask(tx, task.id, "configure_target");
   await updateSubtask(tx, task.id, "launch", { state: "running", startedAt: new Date() });
+  // A server template may name the host; the launch sets it on the migrated system.
+  let hostname: string | null = null;
+  if (task.serverTemplateId) {
+    const [template] = await tx.select({ settings: serverTemplates.settings }).from(serverTemplates).where(eq(serverTemplates.id, task.serverTemplateId));
+    hostname = template ? serverSettingsSchema.safeParse(template.settings).data?.hostname ?? null : null;
+  }
   await queueTaskCommand(tx, task, task.targetServerId, "task_launch", {
     taskId: task.id,
     mode: task.mode,
     outDir: mapping.mode === "file" ? mapping.targetDir : null,
-    hostname: null,
+    hostname,
   }, userId);
   await addTaskEvent(tx, task, "info", "Launching the target server.");
 }
