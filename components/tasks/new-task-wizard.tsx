@@ -42,7 +42,8 @@ export function NewTaskWizard() {
   const { can, isLoading: isLoadingPermissions } = useAllowedActions();
   const [step, setStep] = useState(0);
   const [state, setState] = useState<WizardState>(INITIAL_WIZARD_STATE);
-  const [errors, setErrors] = useState<Record<string, string>>({});
+  // After a refused Next the step's errors follow every change, so a fixed field clears at once.
+  const [attemptedStep, setAttemptedStep] = useState<number | null>(null);
   const [serverError, setServerError] = useState<string | null>(null);
   const headingRef = useRef<HTMLHeadingElement>(null);
   const shownStep = useRef(step);
@@ -106,30 +107,38 @@ export function NewTaskWizard() {
     }),
   );
 
+  function validateStep(which: number): Record<string, string> {
+    if (which === 0) return validateSourceStep(state);
+    if (which === 1) return validateTargetStep(input, context, mapping);
+    // Everything again, in case something changed underneath (a target went offline).
+    return { ...validateTargetStep(input, context, mapping), ...validateConfirmStep(input) };
+  }
+  const errors = attemptedStep === step ? validateStep(step) : {};
+
   function next() {
     setServerError(null);
-    const found = step === 0 ? validateSourceStep(state) : validateTargetStep(input, context, mapping);
-    setErrors(found);
+    const found = validateStep(step);
     if (Object.keys(found).length > 0) {
+      setAttemptedStep(step);
       // Bring the first message into view; the fields carry aria-invalid and their messages.
       requestAnimationFrame(() => document.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus());
       return;
     }
+    setAttemptedStep(null);
     setStep(step + 1);
   }
 
   function back() {
-    setErrors({});
+    setAttemptedStep(null);
     setServerError(null);
     setStep(step - 1);
   }
 
   function submit() {
     setServerError(null);
-    // Everything again, in case something changed underneath (a target went offline).
-    const found = { ...validateTargetStep(input, context, mapping), ...validateConfirmStep(input) };
-    setErrors(found);
+    const found = validateStep(2);
     if (Object.keys(found).length > 0) {
+      setAttemptedStep(2);
       if (Object.keys(found).some((k) => k !== "name")) setServerError("Some settings of the earlier steps are no longer valid: go back to fix them.");
       return;
     }
@@ -167,7 +176,6 @@ export function NewTaskWizard() {
               selectedId={state.sourceServerId}
               error={errors.sourceServerId}
               onSelect={(id) => {
-                setErrors({});
                 // Another source has other disks: the mapping starts again from the policy.
                 update({ sourceServerId: id, mapping: null });
               }}

@@ -1,0 +1,270 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
+import { signIn, signInAsAdmin } from "./admin";
+
+// The task wizard against real agents: a source agent and a target agent (offering image files
+// and a folder) register with the console under test, then the wizard creates a task.
+
+const ROOT = path.resolve(import.meta.dirname, "..");
+const SCREENS = "e2e/.artifacts/screens";
+const SMS_FULL_ACCESS_ID = "00000000-0000-4000-8000-000000000001";
+const SMS_READ_ONLY_ACCESS_ID = "00000000-0000-4000-8000-000000000002";
+const TASK_NAME = "e2e wizard task";
+const GiB = 1024 ** 3;
+
+const agents: ChildProcess[] = [];
+const folders: string[] = [];
+let agentUserId: string | undefined;
+let sourceId: string;
+let targetId: string;
+let sourceDisk: { path: string; sizeBytes: number };
+let smallDisk: string;
+let bigDisk: string;
+
+type TrpcEnvelope<T> = { result: { data: { json: T } } };
+
+async function trpcMutation<T>(request: APIRequestContext, procedure: string, input: unknown): Promise<T> {
+  const response = await request.post(`/api/trpc/${procedure}`, { data: { json: input } });
+  expect(response.ok(), `${procedure}: ${await response.text()}`).toBe(true);
+  return ((await response.json()) as TrpcEnvelope<T>).result.data.json;
+}
+
+async function trpcQuery<T>(request: APIRequestContext, procedure: string, input: unknown): Promise<T> {
+  const response = await request.get(`/api/trpc/${procedure}?input=${encodeURIComponent(JSON.stringify({ json: input }))}`);
+  expect(response.ok(), `${procedure}: ${await response.text()}`).toBe(true);
+  return ((await response.json()) as TrpcEnvelope<T>).result.data.json;
+}
+
+function tempFolder(prefix: string): string {
+  const folder = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  folders.push(folder);
+  return folder;
+}
+
+function startAgent(args: string[], env: Record<string, string>): string {
+  const stateDir = tempFolder("ferry-e2e-wizard-agent-");
+  agents.push(spawn(process.execPath, [path.join(ROOT, "agent/bin/ferry-agent.mjs"), ...args, "--state-dir", stateDir], { cwd: ROOT, env: { ...process.env, ...env }, stdio: "ignore" }));
+  return stateDir;
+}
+
+/** The server id an agent got at registration, from its state folder. */
+async function registeredServerId(stateDir: string): Promise<string> {
+  let id: string | null = null;
+  await expect
+    .poll(
+      () => {
+        try {
+          id = (JSON.parse(fs.readFileSync(path.join(stateDir, "state.json"), "utf8")) as { serverId: string | null }).serverId;
+        } catch {
+          id = null;
+        }
+        return id;
+      },
+      { timeout: 30_000 },
+    )
+    .not.toBeNull();
+  return id!;
+}
+
+test.beforeAll(async ({ browser, baseURL }) => {
+  test.setTimeout(120_000);
+  const page = await browser.newPage();
+  await signInAsAdmin(page);
+  const suffix = Math.random().toString(36).slice(2, 8);
+  const user = await trpcMutation<{ id: string }>(page.request, "iam.users.create", { email: `wizard-agent-${suffix}@acme.test`, name: `Wizard agent ${suffix}`, initialPassword: "agent-e2e-pass-1" });
+  agentUserId = user.id;
+  await trpcMutation(page.request, "iam.policies.attach", { policyId: SMS_FULL_ACCESS_ID, principalType: "user", principalId: user.id });
+  const key = await trpcMutation<{ accessKeyId: string; secretAccessKey: string }>(page.request, "iam.accessKeys.create", { userId: user.id, description: "e2e wizard agents" });
+  const env = { FERRY_CONSOLE_URL: baseURL!, FERRY_AK: key.accessKeyId, FERRY_SK: key.secretAccessKey };
+
+  sourceId = await registeredServerId(startAgent(["source"], env));
+  const source = await trpcQuery<{ report: { disks: { path: string; sizeBytes: number; isSystemDisk: boolean }[] } }>(page.request, "servers.get", { serverId: sourceId });
+  const system = source.report.disks.find((d) => d.isSystemDisk) ?? source.report.disks[0]!;
+  sourceDisk = { path: system.path, sizeBytes: system.sizeBytes };
+
+  // Sparse image files: one too small for the source's system disk, and one for each source disk
+  // with room to spare. Nothing is written to them: the task is created, not started.
+  const disksDir = tempFolder("ferry-e2e-wizard-disks-");
+  smallDisk = path.join(disksDir, "small.img");
+  fs.writeFileSync(smallDisk, "");
+  fs.truncateSync(smallDisk, Math.max(GiB, Math.floor(sourceDisk.sizeBytes / 2 / 4096) * 4096));
+  source.report.disks.forEach((disk, i) => {
+    const file = path.join(disksDir, `big-${i}.img`);
+    fs.writeFileSync(file, "");
+    fs.truncateSync(file, disk.sizeBytes + GiB);
+  });
+  bigDisk = path.join(disksDir, `big-${source.report.disks.indexOf(system)}.img`);
+  const fileRoot = tempFolder("ferry-e2e-wizard-files-");
+  targetId = await registeredServerId(startAgent(["target", "--disks-dir", disksDir, "--file-root", fileRoot, "--receive-host", "127.0.0.1"], env));
+  await page.close();
+});
+
+test.afterAll(async ({ browser }) => {
+  for (const agent of agents) agent.kill("SIGKILL");
+  for (const folder of folders) fs.rmSync(folder, { recursive: true, force: true });
+  if (!agentUserId) return;
+  const page = await browser.newPage();
+  await signInAsAdmin(page);
+  await trpcMutation(page.request, "iam.users.delete", { userId: agentUserId });
+  await page.close();
+});
+
+/** A task too big for its target disk is refused by the server too, and nothing is created. */
+test("the server refuses a task whose target disk is too small, creating nothing", async ({ page }) => {
+  await signInAsAdmin(page);
+  const response = await page.request.post("/api/trpc/tasks.create", {
+    data: {
+      json: {
+        name: "too small",
+        startNow: false,
+        sourceServerId: sourceId,
+        targetServerId: targetId,
+        serverTemplateId: null,
+        migrationTemplateId: null,
+        diskMapping: [{ sourceDisk: sourceDisk.path, targetDisk: smallDisk }],
+        sourceRoot: "/",
+        settings: { mode: "block", limitMbps: null, windows: [], compress: false, continuousSync: false, verify: true, excludes: [], startTargetAfterMigration: false },
+      },
+    },
+  });
+  expect(response.status()).toBe(400);
+  expect(await response.text()).toContain("is smaller than source disk");
+  const tasks = await trpcQuery<{ name: string }[]>(page.request, "tasks.list", {});
+  expect(tasks.filter((t) => t.name === "too small")).toHaveLength(0);
+});
+
+test("the wizard walks three validated steps, keeps what was typed, and creates a READY task", async ({ page }) => {
+  await signInAsAdmin(page);
+  await page.goto("/tasks");
+  await page.getByRole("link", { name: "Create task" }).first().click();
+  await expect(page).toHaveURL(/\/tasks\/new$/);
+
+  // Step 1: nothing chosen is an inline error on the group.
+  const steps = page.getByRole("navigation", { name: "Task wizard steps" });
+  await expect(steps.locator('[aria-current="step"]')).toContainText("Select source");
+  const sourceRadio = page.locator(`input[name="sourceServerId"][value="${sourceId}"]`);
+  await expect(sourceRadio).toBeEnabled();
+  await page.getByRole("button", { name: "Next" }).click();
+  const sources = page.getByRole("radiogroup", { name: "Source server" });
+  await expect(sources.getByText("Choose a source server")).toBeVisible();
+  await expect(sources).toHaveAttribute("aria-invalid", "true");
+  await page.screenshot({ path: `${SCREENS}/wizard-1-source-error.png`, fullPage: true });
+  await sourceRadio.check();
+  await expect(sources.getByText("Choose a source server")).toBeHidden();
+  await page.screenshot({ path: `${SCREENS}/wizard-1-source.png`, fullPage: true });
+  await page.getByRole("button", { name: "Next" }).click();
+
+  // Step 2: the heading takes the focus; a too-small target disk is an inline error and blocks Next.
+  await expect(page.getByRole("heading", { level: 2, name: "Configure target" })).toBeFocused();
+  await page.getByLabel("Target server", { exact: true }).selectOption(targetId);
+  const mapping = page.getByLabel(`Target disk for ${sourceDisk.path}`);
+  await mapping.selectOption(smallDisk);
+  await expect(page.getByText(new RegExp(`Target disk ${smallDisk.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} \\(.+\\) is smaller than source disk`))).toBeVisible();
+  await expect(mapping).toHaveAttribute("aria-invalid", "true");
+  await page.getByLabel("Speed limit (Mbit/s)").fill("-5");
+  await page.getByRole("button", { name: "Next" }).click();
+  await expect(page.getByText("The speed limit must be more than 0")).toBeVisible();
+  await expect(page.getByLabel("Speed limit (Mbit/s)")).toHaveAttribute("aria-invalid", "true");
+  await expect(page.getByRole("heading", { level: 2, name: "Configure target" })).toBeVisible();
+  await page.screenshot({ path: `${SCREENS}/wizard-2-target-errors.png`, fullPage: true });
+
+  await mapping.selectOption(bigDisk);
+  await expect(page.getByText("is smaller than source disk")).toBeHidden();
+  await page.getByLabel("Speed limit (Mbit/s)").fill("100");
+  await page.getByLabel("Compress data in transit").check();
+  await page.screenshot({ path: `${SCREENS}/wizard-2-target.png`, fullPage: true });
+  await page.getByRole("button", { name: "Next" }).click();
+
+  // Step 3: the summary and the estimate; back and forth keeps every choice.
+  await expect(page.getByRole("heading", { level: 2, name: "Confirm" })).toBeFocused();
+  const summary = page.getByRole("definition").filter({ hasText: bigDisk });
+  await expect(summary).toContainText(sourceDisk.path);
+  await expect(page.getByText("Speed limit: 100 Mbit/s")).toBeVisible();
+  await expect(page.getByTestId("task-estimate")).toContainText("Data to move");
+  await expect(page.getByTestId("task-estimate")).toContainText("unknown until the first pass");
+  await page.getByRole("button", { name: "Back" }).click();
+  await expect(page.getByLabel("Speed limit (Mbit/s)")).toHaveValue("100");
+  await expect(page.getByLabel(`Target disk for ${sourceDisk.path}`)).toHaveValue(bigDisk);
+  await expect(page.getByLabel("Compress data in transit")).toBeChecked();
+  await page.getByRole("button", { name: "Back" }).click();
+  await expect(page.locator(`input[name="sourceServerId"][value="${sourceId}"]`)).toBeChecked();
+  await page.getByRole("button", { name: "Next" }).click();
+  await page.getByRole("button", { name: "Next" }).click();
+  await page.getByLabel("Task name").fill("");
+  await page.getByRole("button", { name: "Create task" }).click();
+  await expect(page.getByText("Name the task")).toBeVisible();
+  await page.getByLabel("Task name").fill(TASK_NAME);
+  await expect(page.getByLabel("Start now")).not.toBeChecked();
+  await page.screenshot({ path: `${SCREENS}/wizard-3-confirm.png`, fullPage: true });
+  await page.getByRole("button", { name: "Create task" }).click();
+
+  // The task page: READY, its subtasks, and charts that wait for samples.
+  await expect(page).toHaveURL(/\/tasks\/[0-9a-f-]{36}$/);
+  await expect(page.getByRole("heading", { level: 1, name: TASK_NAME })).toBeVisible();
+  await expect(page.getByTestId("task-state")).toHaveAttribute("data-state", "READY");
+  const subtasks = page.getByRole("table", { name: "Subtasks" });
+  for (const step of ["Check source", "Configure TLS", "Prepare target", "Migrate system disk", "Verify", "Launch"]) {
+    await expect(subtasks.getByRole("row").filter({ hasText: step }).first()).toBeVisible();
+  }
+  await expect(page.getByRole("figure", { name: "Throughput" })).toContainText("No samples yet");
+  await expect(page.getByRole("figure", { name: "Progress per disk" })).toContainText("No samples yet");
+  await expect(page.getByRole("list", { name: "Events" })).toContainText("Task created");
+  await expect(page.getByRole("button", { name: "Start" })).toBeEnabled();
+  await expect(page.getByRole("button", { name: "Launch target server" })).toHaveAttribute("aria-disabled", "true");
+  await page.screenshot({ path: `${SCREENS}/task-ready.png`, fullPage: true });
+
+  await page.getByRole("link", { name: "Migration tasks" }).first().click();
+  const row = page.getByRole("table", { name: "Migration tasks" }).getByRole("row").filter({ hasText: TASK_NAME });
+  await expect(row.getByTestId("task-state")).toHaveAttribute("data-state", "READY");
+  await expect(row).toContainText("READY");
+  await expect(row.getByRole("progressbar")).toHaveAttribute("aria-valuenow", "0");
+  await page.screenshot({ path: `${SCREENS}/tasks-list.png`, fullPage: true });
+});
+
+async function signInAsNewReader(page: Page): Promise<void> {
+  await signInAsAdmin(page);
+  const suffix = Date.now().toString(36);
+  const reader = { email: `reader-${suffix}@acme.test`, name: "Rolf Reader", initialPassword: "initial-pass-42", password: "rolf-own-pass-7" };
+  const user = await trpcMutation<{ id: string }>(page.request, "iam.users.create", { email: reader.email, name: reader.name, initialPassword: reader.initialPassword });
+  await trpcMutation(page.request, "iam.policies.attach", { policyId: SMS_READ_ONLY_ACCESS_ID, principalType: "user", principalId: user.id });
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/sign-in/);
+  await signIn(page, reader.email, reader.initialPassword);
+  await expect(page).toHaveURL(/\/change-password$/);
+  await page.getByLabel("Initial password").fill(reader.initialPassword);
+  await page.getByLabel("New password", { exact: true }).fill(reader.password);
+  await page.getByLabel("Confirm new password").fill(reader.password);
+  await page.getByRole("button", { name: "Change password and continue" }).click();
+  await expect(page).toHaveURL(/\/servers$/);
+}
+
+test("a read-only user sees the task, but its actions are disabled and the server answers 403", async ({ page }) => {
+  await signInAsNewReader(page);
+  await page.goto("/tasks");
+  await expect(page.getByRole("heading", { level: 1, name: "Migration tasks" })).toBeVisible();
+  await expect(page.getByRole("link", { name: "Create task" })).toHaveCount(0);
+  await page.getByRole("link", { name: TASK_NAME }).click();
+  await expect(page.getByRole("heading", { level: 1, name: TASK_NAME })).toBeVisible();
+  await expect(page.getByRole("table", { name: "Subtasks" })).toBeVisible();
+  await expect(page.getByRole("figure", { name: "Throughput" })).toBeVisible();
+  const start = page.getByRole("button", { name: "Start" });
+  await expect(start).toHaveAttribute("aria-disabled", "true");
+  await expect(page.getByRole("button", { name: "Launch target server" })).toHaveAttribute("aria-disabled", "true");
+  await expect(page.getByRole("button", { name: "Delete" })).toHaveAttribute("aria-disabled", "true");
+  await expect(page.getByRole("form", { name: "Speed limit" })).toHaveCount(0);
+  await start.hover();
+  await expect(page.getByRole("tooltip").filter({ hasText: "sms:task:start" })).toBeVisible();
+  await start.click({ force: true });
+  await expect(page.getByTestId("task-state")).toHaveAttribute("data-state", "READY");
+  await page.screenshot({ path: `${SCREENS}/task-read-only.png`, fullPage: true });
+
+  const taskId = page.url().split("/").pop()!;
+  const task = await trpcQuery<{ version: number }>(page.request, "tasks.get", { taskId });
+  const response = await page.request.post("/api/trpc/tasks.start", { data: { json: { taskId, version: task.version } } });
+  expect(response.status()).toBe(403);
+  const after = await trpcQuery<{ state: string }>(page.request, "tasks.get", { taskId });
+  expect(after.state).toBe("READY");
+});
