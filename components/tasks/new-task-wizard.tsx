@@ -174,6 +174,7 @@ export function NewTaskWizard() {
               sources={sourceItems}
               isLoading={sources.isLoading}
               selectedId={state.sourceServerId}
+              selectedCheck={source.data?.feasibility ?? null}
               error={errors.sourceServerId}
               onSelect={(id) => {
                 // Another source has other disks: the mapping starts again from the policy.

@@ -1,11 +1,12 @@
 "use client";
 
 import Link from "next/link";
-import { VerdictPill } from "@/components/servers/pill";
+import { CheckStatusPill, VerdictPill } from "@/components/servers/pill";
 import { formatAgo } from "@/components/servers/format";
 import { EmptyState } from "@/components/ui/empty-state";
 import { Fieldset } from "@/components/ui/fieldset";
 import { RadioOption } from "@/components/ui/radio";
+import type { FeasibilityResult } from "@/server/services/servers/feasibility";
 import type { ServerSummaryDto } from "@/server/services/servers/list";
 
 /** Why a source cannot be migrated now, or null when it can. */
@@ -27,6 +28,7 @@ export function SourceStep({
   sources,
   isLoading,
   selectedId,
+  selectedCheck,
   onSelect,
   error,
 }: {
@@ -34,6 +36,8 @@ export function SourceStep({
   sources: ServerSummaryDto[];
   isLoading: boolean;
   selectedId: string;
+  /** The chosen source's check, to show what its warnings say. */
+  selectedCheck: FeasibilityResult | null;
   onSelect: (id: string) => void;
   error?: string;
 }) {
@@ -100,6 +104,36 @@ export function SourceStep({
           </div>
         </Fieldset>
       ) : null}
+      {selectedCheck ? <CheckSummary check={selectedCheck} hostname={sources.find((s) => s.id === selectedId)?.hostname ?? ""} /> : null}
     </section>
+  );
+}
+
+function CheckSummary({ check, hostname }: { check: FeasibilityResult; hostname: string }) {
+  const notable = check.checks.filter((c) => c.status !== "pass");
+  const level = (label: string, l: FeasibilityResult["blockLevel"]) => (
+    <li>
+      {label}: {l.available ? "available" : <span className="text-red-700">not available{l.reason ? ` (${l.reason})` : ""}</span>}
+    </li>
+  );
+  return (
+    <div aria-label={`Check of ${hostname}`} role="group" className="rounded-md border border-slate-200 bg-slate-50 p-4 text-sm">
+      <p className="font-medium text-slate-900">Check of {hostname}</p>
+      <ul className="mt-1 text-slate-700">
+        {level("Block level", check.blockLevel)}
+        {level("File level", check.fileLevel)}
+      </ul>
+      {notable.length ? (
+        <ul className="mt-2 space-y-1">
+          {notable.map((c) => (
+            <li key={c.id}>
+              <CheckStatusPill status={c.status} /> <span className="font-medium">{c.title}:</span> {c.message} <span className="text-slate-500">{c.hint}</span>
+            </li>
+          ))}
+        </ul>
+      ) : (
+        <p className="mt-2 text-slate-600">Every check passed.</p>
+      )}
+    </div>
   );
 }

@@ -9,7 +9,7 @@ import type { TaskSample } from "./types";
 const MiB = 1024 * 1024;
 const AXIS = { fontSize: 11, fill: "#64748b" };
 const COLORS = { brand: "#2563eb", green: "#16a34a", amber: "#d97706", violet: "#7c3aed", slate: "#475569" };
-const NO_SAMPLES = "No samples yet: the chart fills once the agents report (about every second while a pass runs).";
+const NO_SAMPLES = "No samples yet";
 
 function clock(at: Date | string): string {
   return new Date(at).toLocaleTimeString("sv-SE", { hour12: false });

@@ -182,18 +182,23 @@ export function TaskDetail({ taskId }: { taskId: string }) {
         </dl>
       </section>
 
-      <section aria-labelledby="task-charts-heading" className="space-y-3">
-        <h2 id="task-charts-heading" className="text-base font-semibold text-slate-900">
-          Live charts {isLive ? <span className="ml-2 text-xs font-normal text-slate-500">updating every {LIVE_REFRESH_MS / 1000} s</span> : null}
-        </h2>
-        <TaskCharts samples={t.samples} secondsLeft={t.secondsLeft} progressPercent={t.progressPercent} />
-      </section>
-
       <section aria-labelledby="task-subtasks-heading" className="space-y-3">
         <h2 id="task-subtasks-heading" className="text-base font-semibold text-slate-900">
           Subtasks
         </h2>
         <Subtasks task={t} />
+      </section>
+
+      <section aria-labelledby="task-charts-heading" className="space-y-3">
+        <h2 id="task-charts-heading" className="text-base font-semibold text-slate-900">
+          Live charts {isLive ? <span className="ml-2 text-xs font-normal text-slate-500">updating every {LIVE_REFRESH_MS / 1000} s</span> : null}
+        </h2>
+        {t.samples.length === 0 ? (
+          <p className="text-sm text-slate-600">
+            {isLive ? "Waiting for the first report from the agents (about every second while a pass runs)." : "The charts fill when a pass runs: the agents report about every second."}
+          </p>
+        ) : null}
+        <TaskCharts samples={t.samples} secondsLeft={t.secondsLeft} progressPercent={t.progressPercent} />
       </section>
 
       <div className="grid gap-6 lg:grid-cols-2">
