@@ -71,6 +71,8 @@ test("a registered source is listed connected, with its details, check, commands
   const checks = page.getByRole("table", { name: "Checks" });
   await expect(checks.getByRole("row").filter({ hasText: "Linux source server" })).toBeVisible();
   await expect(page.getByText("Block-level migration", { exact: true })).toBeVisible();
+  await page.getByRole("button", { name: "Re-run check" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "The check ran again" })).toBeVisible();
 
   await page.getByRole("button", { name: "Collect logs" }).click();
   await expect(page.getByRole("status").filter({ hasText: "asked for its log" })).toBeVisible();

@@ -48,6 +48,16 @@ export function ServerDetail({ serverId }: { serverId: string }) {
       onError: (e) => setError(errorMessage(e)),
     }),
   );
+  const recheck = useMutation(
+    trpc.servers.recheck.mutationOptions({
+      onSuccess: (result) => {
+        setError(null);
+        setNotice(`The check ran again: ${result.verdict === "fail" ? "it fails" : result.verdict === "warn" ? "it passes with warnings" : "it passes"}.`);
+        return queryClient.invalidateQueries({ queryKey: trpc.servers.pathKey() });
+      },
+      onError: (e) => setError(errorMessage(e)),
+    }),
+  );
   const remove = useMutation(
     trpc.servers.delete.mutationOptions({
       onSuccess: () => router.push("/servers"),
@@ -155,7 +165,13 @@ export function ServerDetail({ serverId }: { serverId: string }) {
       </div>
       <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
         {tab === "info" ? <SourceInfo report={s.report} /> : null}
-        {tab === "check" ? <SourceCheck feasibility={s.feasibility} /> : null}
+        {tab === "check" ? (
+          <SourceCheck
+            feasibility={s.feasibility}
+            onRecheck={can("sms:server:update") ? () => recheck.mutate({ serverId }) : undefined}
+            isRechecking={recheck.isPending}
+          />
+        ) : null}
         {tab === "commands" ? <CommandsAndLogs serverId={serverId} /> : null}
       </div>
     </>

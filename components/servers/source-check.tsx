@@ -1,4 +1,5 @@
 import type { FeasibilityResult } from "@/server/services/servers/feasibility";
+import { Button } from "@/components/ui/button";
 import { DataTable, Td, Th } from "./data-table";
 import { CheckStatusPill, Pill, VerdictPill } from "./pill";
 
@@ -14,13 +15,30 @@ function Availability({ label, level }: { label: string; level: { available: boo
   );
 }
 
-export function SourceCheck({ feasibility }: { feasibility: FeasibilityResult }) {
+export function SourceCheck({
+  feasibility,
+  onRecheck,
+  isRechecking = false,
+}: {
+  feasibility: FeasibilityResult;
+  /** Re-runs the check and stores the result (shown only to users who may). */
+  onRecheck?: () => void;
+  isRechecking?: boolean;
+}) {
   return (
     <div className="space-y-4">
-      <p className="flex items-center gap-2 text-sm text-slate-700">
+      <div className="flex flex-wrap items-center gap-2 text-sm text-slate-700">
         Result: <VerdictPill verdict={feasibility.verdict} />
-        <span className="text-slate-500">Checked against the current rules each time this page loads.</span>
-      </p>
+        <Pill tone={feasibility.sourceState === "unavailable" ? "danger" : "success"}>
+          {feasibility.sourceState === "unavailable" ? "Unavailable" : "Waiting (ready to migrate)"}
+        </Pill>
+        <span className="text-slate-500">Checked against the current rules (version {feasibility.rulesVersion}) each time this page loads.</span>
+        {onRecheck ? (
+          <Button variant="secondary" onClick={onRecheck} disabled={isRechecking}>
+            {isRechecking ? "Checking…" : "Re-run check"}
+          </Button>
+        ) : null}
+      </div>
       <div className="grid gap-4 sm:grid-cols-2">
         <Availability label="Block-level migration" level={feasibility.blockLevel} />
         <Availability label="File-level migration" level={feasibility.fileLevel} />

@@ -83,6 +83,7 @@ const SAMPLES: Record<string, Sample> = {
   "iam.accessKeys.delete": { input: (w) => ({ accessKeyId: w.accessKeyId }), isAboutResource: true },
   "servers.list": { input: () => ({}) },
   "servers.get": { input: (w) => ({ serverId: w.serverId }), isAboutResource: true },
+  "servers.recheck": { input: (w) => ({ serverId: w.serverId }), isAboutResource: true },
   "servers.delete": { input: (w) => ({ serverId: w.serverId }), isAboutResource: true },
   "servers.queueCommand": { input: (w) => ({ serverId: w.serverId, type: "refresh" }), isAboutResource: true },
   "servers.listCommands": { input: (w) => ({ serverId: w.serverId }), isAboutResource: true },

@@ -136,10 +136,26 @@ describe("checkFeasibility rule by rule", () => {
       name: "system volume on the second disk fails",
       edit: (r) => {
         const system = r.disks[0];
-        if (system) r.disks = [dataDisk("sda", false), { ...system, name: "sdb", path: "/dev/sdb" }];
+        if (system) r.disks = [{ ...dataDisk("sda", false), fsType: "xfs" }, { ...system, name: "sdb", path: "/dev/sdb" }];
       },
       notPassing: { "disk.system-first": "fail" },
       message: ["disk.system-first", /on sdb, not on the first disk \(sda\)/],
+    },
+    {
+      name: "an encrypted (LUKS) partition fails",
+      edit: (r) => {
+        r.disks.push(dataDisk("sdb", false, [{ ...ntfsPartition, fsType: "crypto_LUKS", mountPoint: null }]));
+      },
+      notPassing: { "disks.encrypted": "fail" },
+      message: ["disks.encrypted", /encrypted volumes cannot be migrated: sdb1/],
+    },
+    {
+      name: "an empty disk warns that it will not be migrated",
+      edit: (r) => {
+        r.disks.push(dataDisk("sdc", false));
+      },
+      notPassing: { "disks.unused": "warn" },
+      message: ["disks.unused", /will not be migrated: sdc/],
     },
     {
       name: "a second operating system in the boot menu fails",

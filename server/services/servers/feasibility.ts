@@ -20,6 +20,8 @@ export const CHECK_IDS = [
   "filesystems.shared",
   "lvm.thin",
   "raid.md",
+  "disks.encrypted",
+  "disks.unused",
   "block-level.kernel",
   "block-level.glibc",
   "tools.rsync",
@@ -39,7 +41,16 @@ export type FeasibilityCheck = {
 
 export type MigrationLevel = { available: boolean; reason?: string };
 
+/**
+ * Bumped whenever a rule changes, so a stored result of older rules is recomputed from its report
+ * instead of being shown as if it were current.
+ */
+export const FEASIBILITY_RULES_VERSION = 2;
+
 export type FeasibilityResult = {
+  rulesVersion: number;
+  /** As SMS names a source's availability: "unavailable" while any check fails, else "waiting" (ready to migrate). */
+  sourceState: "unavailable" | "waiting";
   verdict: CheckStatus;
   blockLevel: MigrationLevel;
   fileLevel: MigrationLevel;
@@ -77,7 +88,8 @@ const MEMTOTAL_RESERVED_SLACK_BYTES = 128 * MiB;
 
 const SUPPORTED_FILESYSTEMS = new Set(["ext2", "ext3", "ext4", "vfat", "xfs", "btrfs"]);
 // Not file systems holding data of their own: containers (checked as LVM/RAID) and swap (recreated).
-const NOT_DATA_FILESYSTEMS = new Set(["swap", "LVM2_member", "linux_raid_member"]);
+// Encrypted containers are judged by their own rule (disks.encrypted), not as unknown file systems.
+const NOT_DATA_FILESYSTEMS = new Set(["swap", "LVM2_member", "linux_raid_member", "crypto_LUKS", "BitLocker"]);
 
 type SupportedOs = { ids: string[]; name: string; min?: string; max?: string };
 
@@ -394,6 +406,39 @@ function checkRaid(report: SourceReport): Check {
   return { status: "pass", title, message: "No md RAID arrays.", hint: "Read from /proc/mdstat." };
 }
 
+function checkEncryptedVolumes(report: SourceReport): Check {
+  const title = "No encrypted volumes";
+  const encrypted = report.disks
+    .flatMap((disk) => [disk, ...disk.partitions])
+    .filter((volume) => volume.fsType === "crypto_LUKS" || volume.fsType === "BitLocker")
+    .map((volume) => volume.name);
+  if (encrypted.length > 0) {
+    return {
+      status: "fail",
+      title,
+      message: `Servers with encrypted volumes cannot be migrated: ${listed(encrypted)}.`,
+      hint: "Decrypt the volumes (or move their data to unencrypted ones) before migrating, and encrypt again on the target.",
+    };
+  }
+  return { status: "pass", title, message: "No LUKS or BitLocker volumes.", hint: "Encrypted volumes and protected folders cannot be migrated." };
+}
+
+function checkUnusedDisks(report: SourceReport): Check {
+  const title = "Disks in use";
+  const isUsed = (disk: SourceReport["disks"][number]) =>
+    disk.isSystemDisk || [disk, ...disk.partitions].some((volume) => volume.mountPoint !== null || (volume.fsType !== null && volume.fsType !== undefined));
+  const unused = report.disks.filter((disk) => !isUsed(disk)).map((disk) => disk.name);
+  if (unused.length > 0) {
+    return {
+      status: "warn",
+      title,
+      message: `These disks hold no file system or volume and will not be migrated: ${listed(unused)}.`,
+      hint: "Only attached, used disks are migrated. External storage attached to the server is not migrated either.",
+    };
+  }
+  return { status: "pass", title, message: `All ${report.disks.length} disks are in use.`, hint: "Unused or empty disks are not migrated." };
+}
+
 function checkBlockLevelKernel(report: SourceReport, minimum: readonly [number, number]): Check {
   const title = `Kernel ${minimum.join(".")} or later for block-level migration`;
   const older = report.kernel ? isOlderThan(report.kernel, minimum) : null;
@@ -471,6 +516,8 @@ export function checkFeasibility(report: SourceReport, options: FeasibilityOptio
   if (report.os.family === "windows") {
     const message = `${osName(report)} is a Windows server; this agent migrates Linux servers only.`;
     return {
+      rulesVersion: FEASIBILITY_RULES_VERSION,
+      sourceState: "unavailable",
       verdict: "fail",
       blockLevel: { available: false, reason: message },
       fileLevel: { available: false, reason: message },
@@ -499,6 +546,8 @@ export function checkFeasibility(report: SourceReport, options: FeasibilityOptio
     { id: "filesystems.shared", ...checkSharedFilesystems(report) },
     { id: "lvm.thin", ...checkThinVolumes(report) },
     { id: "raid.md", ...checkRaid(report) },
+    { id: "disks.encrypted", ...checkEncryptedVolumes(report) },
+    { id: "disks.unused", ...checkUnusedDisks(report) },
     { id: "block-level.kernel", ...checkBlockLevelKernel(report, options.minBlockLevelKernel ?? DEFAULT_MIN_BLOCK_LEVEL_KERNEL) },
     { id: "block-level.glibc", ...checkBlockLevelGlibc(report, options.minBlockLevelGlibc ?? DEFAULT_MIN_BLOCK_LEVEL_GLIBC) },
     { id: "tools.rsync", ...checkRsync(report) },
@@ -514,5 +563,6 @@ export function checkFeasibility(report: SourceReport, options: FeasibilityOptio
       ? { available: false, reason: blockProblem.message }
       : { available: true };
 
-  return { verdict: worst(checks.map((check) => check.status)), blockLevel, fileLevel, checks };
+  const verdict = worst(checks.map((check) => check.status));
+  return { rulesVersion: FEASIBILITY_RULES_VERSION, sourceState: verdict === "fail" ? "unavailable" : "waiting", verdict, blockLevel, fileLevel, checks };
 }

@@ -8,6 +8,8 @@ import type { Database } from "../../db";
 import { createTestAccount, createTestUser } from "../../testing/fixtures";
 import { createTestDatabase } from "../../testing/test-db";
 import debian12 from "./fixtures/debian-12.json";
+import { FEASIBILITY_RULES_VERSION } from "./feasibility";
+import { recheckServer } from "./recheck";
 import { registerSourceServer } from "./register";
 
 let database: Database;
@@ -19,6 +21,16 @@ afterAll(async () => database?.close());
 const report = debian12 as unknown as SourceReport;
 
 describe("source server registration", () => {
+  it("re-running the check stores the result of today's rules over an old one", async () => {
+    const { ctx } = await createTestAccount(database.db);
+    const { serverId } = await registerSourceServer(ctx, { agentId: randomUUID(), report });
+    await database.db.update(sourceServers).set({ feasibility: { rulesVersion: 1, verdict: "fail", checks: [] } }).where(eq(sourceServers.id, serverId));
+    const result = await recheckServer(ctx, { serverId });
+    const [row] = await database.db.select().from(sourceServers).where(eq(sourceServers.id, serverId));
+    expect(row!.feasibility).toMatchObject({ rulesVersion: FEASIBILITY_RULES_VERSION, verdict: result.verdict });
+    expect(result.verdict).not.toBe("fail");
+  });
+
   it("re-registration with the same agent id updates the server instead of duplicating it", async () => {
     const { ctx, account } = await createTestAccount(database.db);
     const agentId = randomUUID();
