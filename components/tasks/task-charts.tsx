@@ -15,6 +15,9 @@ function clock(at: Date | string): string {
   return new Date(at).toLocaleTimeString("sv-SE", { hour12: false });
 }
 
+/** A no-break space keeps "4 MiB/s" on one line in the axis' narrow column. */
+const axisUnit = (unit: string) => unit.replace(" ", "\u00a0");
+
 const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
 
 type Point = {
@@ -55,7 +58,7 @@ function TimeChart({ data, lines, unit, domain }: { data: Point[]; lines: { key:
       <LineChart data={data} margin={{ top: 4, right: 8, bottom: 0, left: 0 }}>
         <CartesianGrid stroke="#e2e8f0" strokeDasharray="3 3" />
         <XAxis dataKey="time" tick={AXIS} minTickGap={40} />
-        <YAxis tick={AXIS} width={48} unit={unit} domain={domain ?? [0, "auto"]} />
+        <YAxis tick={AXIS} width={unit.length > 3 ? 64 : 48} unit={axisUnit(unit)} domain={domain ?? [0, "auto"]} />
         <Tooltip formatter={(value) => `${value}${unit}`} />
         {lines.map((l) => (
           <Line key={l.key} type="monotone" dataKey={l.key} name={l.name} stroke={l.color} dot={false} strokeWidth={2} isAnimationActive={false} connectNulls />
@@ -82,7 +85,7 @@ export function TaskCharts({ samples, secondsLeft, progressPercent }: { samples:
           <AreaChart data={data} margin={{ top: 4, right: 8, bottom: 0, left: 0 }}>
             <CartesianGrid stroke="#e2e8f0" strokeDasharray="3 3" />
             <XAxis dataKey="time" tick={AXIS} minTickGap={40} />
-            <YAxis tick={AXIS} width={56} unit=" MiB/s" domain={[0, "auto"]} />
+            <YAxis tick={AXIS} width={64} unit={axisUnit(" MiB/s")} domain={[0, "auto"]} />
             <Tooltip formatter={(value) => `${value} MiB/s`} />
             <Area type="monotone" dataKey="rateMiB" name="Rate" stroke={COLORS.brand} fill={COLORS.brand} fillOpacity={0.15} isAnimationActive={false} />
           </AreaChart>
@@ -138,7 +141,7 @@ export function TaskCharts({ samples, secondsLeft, progressPercent }: { samples:
             <CartesianGrid stroke="#e2e8f0" strokeDasharray="3 3" />
             <XAxis dataKey="time" tick={AXIS} minTickGap={40} />
             <YAxis yAxisId="cpu" tick={AXIS} width={44} unit="%" domain={[0, "auto"]} />
-            <YAxis yAxisId="rss" orientation="right" tick={AXIS} width={56} unit=" MiB" domain={[0, "auto"]} />
+            <YAxis yAxisId="rss" orientation="right" tick={AXIS} width={60} unit={axisUnit(" MiB")} domain={[0, "auto"]} />
             <Tooltip />
             <Line yAxisId="cpu" type="monotone" dataKey="agentCpu" name="CPU %" stroke={COLORS.brand} dot={false} strokeWidth={2} isAnimationActive={false} connectNulls />
             <Line yAxisId="rss" type="monotone" dataKey="agentRssMiB" name="RSS MiB" stroke={COLORS.amber} dot={false} strokeWidth={2} isAnimationActive={false} connectNulls />

@@ -71,12 +71,12 @@ export function TasksView() {
           <Table label="Migration tasks">
             <THead>
               <Th>Name</Th>
-              <Th>Source → target</Th>
+              <Th className="whitespace-nowrap">Source → target</Th>
               <Th>Level</Th>
               <Th>State</Th>
               <Th className="w-56">Progress</Th>
               <Th>Rate</Th>
-              <Th>Time left</Th>
+              <Th className="whitespace-nowrap">Time left</Th>
               <Th>Created</Th>
             </THead>
             <TBody>
@@ -90,7 +90,7 @@ export function TasksView() {
               {items.map((t) => (
                 <tr key={t.id} data-testid={`task-row-${t.name}`}>
                   <Td>
-                    <Link className="font-medium text-brand-700 hover:underline" href={`/tasks/${t.id}`}>
+                    <Link className="font-medium whitespace-nowrap text-brand-700 hover:underline" href={`/tasks/${t.id}`}>
                       {t.name}
                     </Link>
                   </Td>
