@@ -29,6 +29,10 @@ What it offers:
   --receive-host HOST  the name or address sources connect to (default: the first non-loopback
                        address of this machine)
   --port-range A-B     receivers listen on a port in A-B (default: any free port)
+  --launch-command CMD run CMD (with /bin/sh) when a task is launched, after the target is
+                       configured: a reboot, a hypervisor call… It gets FERRY_TASK_ID,
+                       FERRY_MIGRATION_MODE, FERRY_TARGET_ROOT (file level) or FERRY_TARGET_DISKS
+                       (block level, ":"-separated) and FERRY_HOSTNAME; a non-zero exit fails the launch
 
 Options:
   --console URL     override the console's address
@@ -120,6 +124,7 @@ export function parseTargetArgs(argv: string[]): { stateDir?: string; flags: Con
         "file-root": { type: "string" },
         "receive-host": { type: "string" },
         "port-range": { type: "string" },
+        "launch-command": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -140,6 +145,7 @@ export function parseTargetArgs(argv: string[]): { stateDir?: string; flags: Con
       fileRoot: v["file-root"],
       receiveHost: v["receive-host"],
       portRange: v["port-range"] !== undefined ? parsePortRange(v["port-range"]) : undefined,
+      launchCommand: v["launch-command"],
     },
   };
 }

@@ -37,6 +37,7 @@ export async function runTargetAgent(options: TargetAgentOptions): Promise<Agent
       return capabilities;
     },
     portRange: options.offer.portRange,
+    launchCommand: options.offer.launchCommand,
     receiverTimeoutMs: options.receiverTimeoutMs,
   });
   const loop = new AgentLoop({

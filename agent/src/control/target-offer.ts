@@ -18,6 +18,8 @@ export type TargetOfferOptions = {
   fileRoot?: string;
   /** Ports receivers may listen on; default: any free port. */
   portRange?: PortRange;
+  /** Shell command the launch runs after configuring (the launch hook), e.g. a reboot or a hypervisor call. */
+  launchCommand?: string;
 };
 
 export type PortRange = { first: number; last: number };

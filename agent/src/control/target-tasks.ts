@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
@@ -57,6 +58,9 @@ type RunningPass = {
   ended: Promise<void>;
 };
 
+/** A launch hook that has not answered in this time has failed. */
+const LAUNCH_COMMAND_TIMEOUT_MS = 10 * 60 * 1000;
+
 export type TargetTasksOptions = {
   stateDir: string;
   logger: Logger;
@@ -64,6 +68,8 @@ export type TargetTasksOptions = {
   capabilities: () => TargetCapabilities;
   portRange?: PortRange;
   receiverTimeoutMs?: number;
+  /** The launch hook: run after the target is configured (see `ferry-agent target --launch-command`). */
+  launchCommand?: string;
 };
 
 function parsePayload<T>(schema: z.ZodType<T>, record: JournalRecord): T {
@@ -263,7 +269,7 @@ export class TargetTasks {
         changes.push(`${d.targetPath} (${d.name}) holds the verified copy of pass ${last.passId} and was flushed to stable storage`);
       }
       if (payload.hostname) notDone.push(`the hostname "${payload.hostname}" was not set: the agent does not mount block-level target disks`);
-      notDone.push("no machine was started: this target has no hypervisor hook; boot a machine from these disks");
+      if (!this.options.launchCommand) notDone.push("no machine was started: this target has no launch hook (--launch-command); boot a machine from these disks");
     } else {
       const outDir = task.outDir!;
       if (payload.outDir && resolveExisting(path.resolve(this.options.capabilities().fileRoot ?? "/", payload.outDir)) !== outDir) {
@@ -286,7 +292,23 @@ export class TargetTasks {
       }
       for (const c of configured) changes.push(`${c.file}:${c.line}: ${c.reason}`);
       this.log.info("configured the migrated root", { taskId: payload.taskId, outDir, changes });
-      notDone.push("no machine was started: this target has no hypervisor hook");
+      if (!this.options.launchCommand) notDone.push("no machine was started: this target has no launch hook (--launch-command)");
+    }
+    if (this.options.launchCommand) {
+      const env = {
+        ...process.env,
+        FERRY_TASK_ID: payload.taskId,
+        FERRY_MIGRATION_MODE: task.mode,
+        FERRY_TARGET_ROOT: task.mode === "file" ? (task.outDir ?? "") : "",
+        FERRY_TARGET_DISKS: task.mode === "block" ? task.disks.map((d) => d.targetPath).join(":") : "",
+        FERRY_HOSTNAME: payload.hostname ?? "",
+      };
+      const run = spawnSync("/bin/sh", ["-c", this.options.launchCommand], { env, encoding: "utf8", timeout: LAUNCH_COMMAND_TIMEOUT_MS });
+      const output = `${run.stdout ?? ""}${run.stderr ?? ""}`.trim().slice(-500);
+      if (run.error || run.status !== 0) {
+        throw new UserError(`the launch command failed (${run.error ? run.error.message : `exit ${run.status}`})${output ? `: ${output}` : ""}`);
+      }
+      changes.push(`launch command ran${output ? `: ${output}` : ""}`);
     }
     task.launchedAt = new Date().toISOString();
     this.writeTask(task);

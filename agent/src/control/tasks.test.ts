@@ -221,6 +221,25 @@ describe.skipIf(!canRun)("migration tasks through the agents (needs e2fsprogs)",
     expect(launch.result!.message).toMatch(/Not done: no machine was started/);
   });
 
+  it("runs the launch hook (--launch-command) with the task's details after configuring the target", async () => {
+    const src = path.join(work, "hook-src");
+    fs.mkdirSync(src, { recursive: true });
+    fs.writeFileSync(path.join(src, "a.txt"), "a\n");
+    const fileRoot = makeTempDir("hook-root");
+    const marker = path.join(work, "hook-marker.txt");
+    startTarget({ fileRoot, launchCommand: `echo "$FERRY_MIGRATION_MODE $FERRY_TARGET_ROOT $FERRY_HOSTNAME" > ${marker}; echo booted` });
+    startSource();
+    const ids = await agentIds();
+    const { send, taskId } = await runPass(ids, { mode: "file", outDir: "hooked", sourceRoot: src });
+    await until(() => isFinished(send), "task_send's result");
+    const launch = fake.queue(ids.target, "task_launch", { taskId, mode: "file", outDir: "hooked", hostname: "web-02" });
+    await until(() => isFinished(launch), "task_launch's result");
+    expect(launch.state).toBe("succeeded");
+    expect(fs.readFileSync(marker, "utf8")).toBe(`file ${path.join(fs.realpathSync(fileRoot), "hooked")} web-02\n`);
+    expect(launch.result!.details!.changes).toContain("launch command ran: booted");
+    expect(launch.result!.message).not.toMatch(/no machine was started/);
+  });
+
   it("stops the copy when the console's progress answer says shouldContinue=false, and reports it failed", async () => {
     const disksDir = makeTempDir("task-disks");
     const targetImage = path.join(disksDir, "vdb.img");
