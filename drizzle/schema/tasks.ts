@@ -51,6 +51,8 @@ export const tasks = pgTable(
     passSealedToken: text(),
     passTargetAddress: text(),
     passIsSync: boolean().notNull().default(false),
+    /** Launch as soon as the current sync pass is verified (a final sync before the cut-over). */
+    launchAfterSync: boolean().notNull().default(false),
     bytesTotal: bigint({ mode: "number" }).notNull().default(0),
     bytesDone: bigint({ mode: "number" }).notNull().default(0),
     bytesSent: bigint({ mode: "number" }).notNull().default(0),

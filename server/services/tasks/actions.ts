@@ -8,7 +8,7 @@ import { queueLaunch } from "./agent-reports";
 import { assertSourceReady, assertTargetReady } from "./readiness";
 import { beginPass } from "./passes";
 import { addTaskEvent, applyTaskEvent, loadServer, lockTask, queueTaskCommand, settingsOf, type TaskRow } from "./records";
-import { setTaskLimitSchema, taskActionSchema } from "./schemas";
+import { launchTaskSchema, setTaskLimitSchema, taskActionSchema } from "./schemas";
 
 type TaskAction = { taskId: string; version: number };
 
@@ -50,7 +50,7 @@ export function syncTask(ctx: ServiceContext, input: TaskAction) {
 /** Stops a running migration or sync: both agents are told to stop this pass. */
 export function stopTask(ctx: ServiceContext, input: TaskAction) {
   return runTaskAction(ctx, input, "sms:task:stop", async (tx, task, version) => {
-    const row = await applyTaskEvent(tx, task, "abort", {}, version);
+    const row = await applyTaskEvent(tx, task, "abort", { launchAfterSync: false }, version);
     const payload = { taskId: task.id, passId: task.passId };
     await queueTaskCommand(tx, row, task.sourceServerId, "task_abort", payload, ctx.actor.userId);
     await queueTaskCommand(tx, row, task.targetServerId, "task_abort", payload, ctx.actor.userId);
@@ -59,11 +59,22 @@ export function stopTask(ctx: ServiceContext, input: TaskAction) {
   });
 }
 
-/** Cut-over: the target server is configured and started from the migrated data. */
-export function launchTask(ctx: ServiceContext, input: TaskAction) {
+/**
+ * Cut-over: the target server is configured and started from the migrated data. With finalSync,
+ * one last incremental pass runs first and the launch follows once it is verified.
+ */
+export function launchTask(ctx: ServiceContext, input: TaskAction & { finalSync?: boolean }) {
+  const { finalSync } = launchTaskSchema.parse(input);
   return runTaskAction(ctx, input, "sms:task:launch", async (tx, task, version) => {
     const target = await loadServer(tx, ctx.actor.accountId, task.targetServerId, "target");
     assertTargetReady(target);
+    if (finalSync) {
+      const source = await loadServer(tx, ctx.actor.accountId, task.sourceServerId, "source");
+      assertSourceReady(source, task.mode);
+      const row = await applyTaskEvent(tx, task, "sync", { launchAfterSync: true }, version);
+      await addTaskEvent(tx, row, "info", "Final sync before the launch: the target is launched once this pass is verified.");
+      return beginPass(tx, row, true, ctx.actor.userId);
+    }
     const row = await applyTaskEvent(tx, task, "launch", {}, version);
     await queueLaunch(tx, row, ctx.actor.userId);
     return row;

@@ -74,7 +74,7 @@ export async function onTaskCommandFinished(tx: Tx, accountId: string, command: 
 }
 
 async function failPass(tx: Tx, task: TaskRow, message: string, hint: string) {
-  let row = await applyTaskEvent(tx, task, "fail", { errorMessage: message, rateBytesPerSecond: 0 });
+  let row = await applyTaskEvent(tx, task, "fail", { errorMessage: message, rateBytesPerSecond: 0, launchAfterSync: false });
   if (row.state === "SYNC_F_ROLLBACKING") {
     // A block-level target cannot be rolled back to the previous pass; say so instead of pretending.
     row = await applyTaskEvent(tx, row, "fail");
@@ -109,8 +109,9 @@ async function succeedPass(tx: Tx, task: TaskRow, summary: string, bytesTotal: n
     await finishSubtask(tx, task.id, "verify", "succeeded");
   }
   await addTaskEvent(tx, row, "info", `${isSync ? "Sync" : "Full migration"} complete and verified: ${summary}`);
-  if (!isSync && settingsOf(task).startTargetAfterMigration) {
-    row = await applyTaskEvent(tx, row, "launch");
+  const shouldLaunch = isSync ? task.launchAfterSync : settingsOf(task).startTargetAfterMigration;
+  if (shouldLaunch) {
+    row = await applyTaskEvent(tx, row, "launch", { launchAfterSync: false });
     await queueLaunch(tx, row, null);
   }
 }

@@ -44,6 +44,7 @@ export async function settleStaleTasks(db: Db, accountId: string, now = new Date
       let row = await applyTaskEvent(tx, task, "fail", {
         errorMessage: "The agents stopped reporting.",
         rateBytesPerSecond: 0,
+        launchAfterSync: false,
       });
       if (row.state === "SYNC_F_ROLLBACKING") row = await applyTaskEvent(tx, row, "fail");
       await addTaskEvent(

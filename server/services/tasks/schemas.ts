@@ -47,6 +47,8 @@ export type CreateTaskInput = z.input<typeof createTaskSchema>;
 export const taskIdSchema = z.object({ taskId: idSchema });
 /** Actions on a task name the version the user saw, so a stale tab cannot act on a changed task. */
 export const taskActionSchema = z.object({ taskId: idSchema, version: z.number().int().min(1) });
+/** Launch, optionally after one last incremental sync (stop the services on the source first). */
+export const launchTaskSchema = taskActionSchema.extend({ finalSync: z.boolean().default(false) });
 export const setTaskLimitSchema = taskActionSchema.extend({ limitMbps: migrationSettingsSchema.shape.limitMbps });
 
 export const listTasksSchema = z

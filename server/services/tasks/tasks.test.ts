@@ -107,6 +107,18 @@ describe("migration tasks", () => {
     expect(receive.payload.isSync).toBe(true);
   });
 
+  it("launch with a final sync runs one more verified pass, then launches", async () => {
+    const world = await createTaskWorld(database.db);
+    const created = await createTask(world.ctx, { ...blockTaskInput(world), startNow: true });
+    await runPass(world, created.id);
+    const migrated = await getTask(world.ctx, { taskId: created.id });
+    await expect(launchTask(world.ctx, { taskId: created.id, version: migrated.version, finalSync: true })).resolves.toMatchObject({ state: "SYNCING" });
+    const { receive } = await runPass(world, created.id);
+    expect(receive.payload.isSync).toBe(true);
+    expect((await getTask(world.ctx, { taskId: created.id })).state).toBe("LAUNCHING");
+    await takeCommand(world, world.targetAgentId, "task_launch");
+  });
+
   it("a failed copy says why in plain words and can be started again", async () => {
     const world = await createTaskWorld(database.db);
     const created = await createTask(world.ctx, { ...blockTaskInput(world), startNow: true });

@@ -2,7 +2,7 @@ import { deleteTask, launchTask, setTaskSpeedLimit, startTask, stopTask, syncTas
 import { createTask } from "../../services/tasks/create";
 import { estimateTask, estimateTaskSchema } from "../../services/tasks/estimate";
 import { getTask, listTasks } from "../../services/tasks/read";
-import { createTaskSchema, listTasksSchema, setTaskLimitSchema, taskActionSchema, taskIdSchema } from "../../services/tasks/schemas";
+import { createTaskSchema, launchTaskSchema, listTasksSchema, setTaskLimitSchema, taskActionSchema, taskIdSchema } from "../../services/tasks/schemas";
 import { authedProcedure as p, createRouter } from "../init";
 
 export const tasksRouter = createRouter({
@@ -13,7 +13,7 @@ export const tasksRouter = createRouter({
   start: p.meta({ action: "sms:task:start" }).input(taskActionSchema).mutation(({ ctx, input }) => startTask(ctx, input)),
   sync: p.meta({ action: "sms:task:sync" }).input(taskActionSchema).mutation(({ ctx, input }) => syncTask(ctx, input)),
   stop: p.meta({ action: "sms:task:stop" }).input(taskActionSchema).mutation(({ ctx, input }) => stopTask(ctx, input)),
-  launch: p.meta({ action: "sms:task:launch" }).input(taskActionSchema).mutation(({ ctx, input }) => launchTask(ctx, input)),
+  launch: p.meta({ action: "sms:task:launch" }).input(launchTaskSchema).mutation(({ ctx, input }) => launchTask(ctx, input)),
   delete: p.meta({ action: "sms:task:delete" }).input(taskActionSchema).mutation(({ ctx, input }) => deleteTask(ctx, input)),
   setSpeedLimit: p.meta({ action: "sms:task:update" }).input(setTaskLimitSchema).mutation(({ ctx, input }) => setTaskSpeedLimit(ctx, input)),
 });

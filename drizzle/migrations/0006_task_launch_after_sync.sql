@@ -1,0 +1,1 @@
+ALTER TABLE "tasks" ADD COLUMN "launch_after_sync" boolean DEFAULT false NOT NULL;
