@@ -97,7 +97,10 @@ function makeSampleData() {
     }
   }
   const targetDisk = path.join(disks, "disk0.img");
-  if (!fs.existsSync(targetDisk)) fs.closeSync(fs.openSync(targetDisk, "w")), fs.truncateSync(targetDisk, 128 * 1024 * 1024);
+  if (!fs.existsSync(targetDisk)) {
+    fs.closeSync(fs.openSync(targetDisk, "w"));
+    fs.truncateSync(targetDisk, 128 * 1024 * 1024);
+  }
   return { source, targetRoot, disks, image };
 }
 

@@ -98,6 +98,7 @@ const SAMPLES: Record<string, Sample> = {
   "tasks.stop": { input: (w) => ({ taskId: w.taskId, version: 1 }), isAboutResource: true },
   "tasks.launch": { input: (w) => ({ taskId: w.taskId, version: 1 }), isAboutResource: true },
   "tasks.delete": { input: (w) => ({ taskId: w.taskId, version: 1 }), isAboutResource: true },
+  "tasks.setContinuousSync": { input: (w) => ({ taskId: w.taskId, version: 1, isOn: true }), isAboutResource: true },
   "tasks.setSpeedLimit": { input: (w) => ({ taskId: w.taskId, version: 1, limitMbps: 100 }), isAboutResource: true },
   "templates.migration.list": {},
   "templates.migration.get": { input: (w) => ({ templateId: w.migrationTemplateId }), isAboutResource: true },

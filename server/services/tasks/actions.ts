@@ -1,14 +1,14 @@
 import { eq } from "drizzle-orm";
 import { tasks } from "@/drizzle/schema";
 import type { Tx } from "../../db";
-import { conflict } from "../../errors";
+import { badRequest, conflict } from "../../errors";
 import { audited } from "../audit/audited";
 import type { ServiceContext } from "../context";
 import { queueLaunch } from "./agent-reports";
 import { assertSourceReady, assertTargetReady } from "./readiness";
 import { beginPass } from "./passes";
 import { addTaskEvent, applyTaskEvent, loadServer, lockTask, queueTaskCommand, settingsOf, type TaskRow } from "./records";
-import { launchTaskSchema, setTaskLimitSchema, taskActionSchema } from "./schemas";
+import { launchTaskSchema, setContinuousSyncSchema, setTaskLimitSchema, taskActionSchema } from "./schemas";
 
 type TaskAction = { taskId: string; version: number };
 
@@ -102,6 +102,20 @@ export function setTaskSpeedLimit(ctx: ServiceContext, input: TaskAction & { lim
     const settings = { ...settingsOf(task), limitMbps: data.limitMbps };
     const [row] = await tx.update(tasks).set({ settings, version: task.version + 1, updatedAt: new Date() }).where(eq(tasks.id, task.id)).returning();
     await addTaskEvent(tx, row!, "info", data.limitMbps === null ? "Speed limit removed." : `Speed limit set to ${data.limitMbps} Mbit/s.`);
+    return { value: { id: row!.id, version: row!.version }, resourceName: row!.name };
+  });
+}
+
+/** Turns continuous sync on or off (block level only, as with SMS); it takes effect after the current pass. */
+export function setTaskContinuousSync(ctx: ServiceContext, input: TaskAction & { isOn: boolean }) {
+  const data = setContinuousSyncSchema.parse(input);
+  return audited(ctx, { action: "sms:task:update", resourceType: "task", resourceId: data.taskId, details: { continuousSync: data.isOn } }, async (tx) => {
+    const task = await lockTask(tx, ctx.actor.accountId, data.taskId);
+    if (task.version !== data.version) throw conflict("The task changed since you loaded it. Look at its new state and try again.");
+    if (data.isOn && task.mode !== "block") throw badRequest("Continuous sync is not available for file-level migration (as with SMS); run syncs by hand.");
+    const settings = { ...settingsOf(task), continuousSync: data.isOn };
+    const [row] = await tx.update(tasks).set({ settings, version: task.version + 1, updatedAt: new Date() }).where(eq(tasks.id, task.id)).returning();
+    await addTaskEvent(tx, row!, "info", data.isOn ? "Continuous sync turned on." : "Continuous sync turned off.");
     return { value: { id: row!.id, version: row!.version }, resourceName: row!.name };
   });
 }

@@ -49,6 +49,7 @@ export const taskIdSchema = z.object({ taskId: idSchema });
 export const taskActionSchema = z.object({ taskId: idSchema, version: z.number().int().min(1) });
 /** Launch, optionally after one last incremental sync (stop the services on the source first). */
 export const launchTaskSchema = taskActionSchema.extend({ finalSync: z.boolean().default(false) });
+export const setContinuousSyncSchema = taskActionSchema.extend({ isOn: z.boolean() });
 export const setTaskLimitSchema = taskActionSchema.extend({ limitMbps: migrationSettingsSchema.shape.limitMbps });
 
 export const listTasksSchema = z

@@ -8,7 +8,7 @@ import { blockTaskInput, createTaskWorld, type TaskWorld } from "../../testing/t
 import { createTestDatabase } from "../../testing/test-db";
 import { pollCommands, reportCommandResult } from "../servers/commands";
 import { recordHeartbeat } from "../servers/heartbeat";
-import { launchTask, startTask, stopTask, syncTask } from "./actions";
+import { launchTask, setTaskContinuousSync, startTask, stopTask, syncTask } from "./actions";
 import { recordTaskProgress } from "./agent-reports";
 import { createTask } from "./create";
 import { getTask, listTasks, settleStaleTasks } from "./read";
@@ -117,6 +117,16 @@ describe("migration tasks", () => {
     expect(receive.payload.isSync).toBe(true);
     expect((await getTask(world.ctx, { taskId: created.id })).state).toBe("LAUNCHING");
     await takeCommand(world, world.targetAgentId, "task_launch");
+  });
+
+  it("continuous sync can be turned off and on, for block level only", async () => {
+    const world = await createTaskWorld(database.db);
+    const created = await createTask(world.ctx, blockTaskInput(world));
+    const on = await setTaskContinuousSync(world.ctx, { taskId: created.id, version: created.version, isOn: true });
+    expect((await getTask(world.ctx, { taskId: created.id })).settings.continuousSync).toBe(true);
+    await setTaskContinuousSync(world.ctx, { taskId: created.id, version: on.version, isOn: false });
+    expect((await getTask(world.ctx, { taskId: created.id })).settings.continuousSync).toBe(false);
+    await expect(setTaskContinuousSync(world.ctx, { taskId: created.id, version: on.version, isOn: true })).rejects.toMatchObject({ code: "CONFLICT" });
   });
 
   it("a failed copy says why in plain words and can be started again", async () => {

@@ -1,8 +1,8 @@
-import { deleteTask, launchTask, setTaskSpeedLimit, startTask, stopTask, syncTask } from "../../services/tasks/actions";
+import { deleteTask, launchTask, setTaskContinuousSync, setTaskSpeedLimit, startTask, stopTask, syncTask } from "../../services/tasks/actions";
 import { createTask } from "../../services/tasks/create";
 import { estimateTask, estimateTaskSchema } from "../../services/tasks/estimate";
 import { getTask, listTasks } from "../../services/tasks/read";
-import { createTaskSchema, launchTaskSchema, listTasksSchema, setTaskLimitSchema, taskActionSchema, taskIdSchema } from "../../services/tasks/schemas";
+import { createTaskSchema, launchTaskSchema, listTasksSchema, setContinuousSyncSchema, setTaskLimitSchema, taskActionSchema, taskIdSchema } from "../../services/tasks/schemas";
 import { authedProcedure as p, createRouter } from "../init";
 
 export const tasksRouter = createRouter({
@@ -15,5 +15,6 @@ export const tasksRouter = createRouter({
   stop: p.meta({ action: "sms:task:stop" }).input(taskActionSchema).mutation(({ ctx, input }) => stopTask(ctx, input)),
   launch: p.meta({ action: "sms:task:launch" }).input(launchTaskSchema).mutation(({ ctx, input }) => launchTask(ctx, input)),
   delete: p.meta({ action: "sms:task:delete" }).input(taskActionSchema).mutation(({ ctx, input }) => deleteTask(ctx, input)),
+  setContinuousSync: p.meta({ action: "sms:task:update" }).input(setContinuousSyncSchema).mutation(({ ctx, input }) => setTaskContinuousSync(ctx, input)),
   setSpeedLimit: p.meta({ action: "sms:task:update" }).input(setTaskLimitSchema).mutation(({ ctx, input }) => setTaskSpeedLimit(ctx, input)),
 });
