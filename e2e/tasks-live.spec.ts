@@ -91,16 +91,18 @@ test.afterAll(async ({ browser }) => {
 test("a running task's page follows the agents live: charts, progress, a speed-limit change, then verified", async ({ page }) => {
   test.setTimeout(180_000);
   await signInAsAdmin(page);
+  const settings = { mode: "file", limitMbps: 24, windows: [], compress: false, continuousSync: false, verify: true, excludes: [], startTargetAfterMigration: false };
+  const template = await trpcMutation<{ id: string }>(page.request, "templates.migration.create", { name: `${TASK_NAME} template`, settings });
   const task = await trpcMutation<{ id: string }>(page.request, "tasks.create", {
     name: TASK_NAME,
     startNow: true,
     sourceServerId: sourceId,
     targetServerId: targetId,
     serverTemplateId: null,
-    migrationTemplateId: null,
+    migrationTemplateId: template.id,
     diskMapping: [],
     sourceRoot: sourceDir,
-    settings: { mode: "file", limitMbps: 24, windows: [], compress: false, continuousSync: false, verify: true, excludes: [], startTargetAfterMigration: false },
+    settings,
   });
   await page.goto(`/tasks/${task.id}`);
   await expect(page.getByRole("heading", { level: 1, name: TASK_NAME })).toBeVisible();
@@ -112,6 +114,16 @@ test("a running task's page follows the agents live: charts, progress, a speed-l
   await expect(page.getByRole("figure", { name: "Overall progress" }).locator("svg.recharts-surface")).toBeVisible();
   await expect(page.getByRole("button", { name: "Stop" })).toBeEnabled();
   await expect(page.getByRole("button", { name: "Start" })).toHaveAttribute("aria-disabled", "true");
+
+  // Its template cannot be deleted while it runs: the server's refusal is shown in the dialog.
+  const templates = await page.context().newPage();
+  await templates.goto("/templates/migration");
+  await templates.getByRole("button", { name: `Delete ${TASK_NAME} template` }).click();
+  const confirm = templates.getByRole("dialog", { name: `Delete the migration template "${TASK_NAME} template"?` });
+  await confirm.getByRole("button", { name: "Delete template" }).click();
+  await expect(confirm.getByRole("alert")).toContainText(`The running task "${TASK_NAME}" uses this template`);
+  await templates.screenshot({ path: `${SCREENS}/templates-delete-refused.png` });
+  await templates.close();
 
   // The limit changes while the pass runs.
   const limit = page.getByRole("form", { name: "Speed limit" });
@@ -137,4 +149,7 @@ test("a running task's page follows the agents live: charts, progress, a speed-l
   await expect(page.getByRole("button", { name: "Launch target server" })).toBeEnabled();
   await expect(page.getByRole("button", { name: "Sync", exact: true })).toBeEnabled();
   await page.screenshot({ path: `${SCREENS}/task-migrated.png`, fullPage: true });
+
+  // Once the task no longer runs, its template may go (and leaves later specs an empty list).
+  await trpcMutation(page.request, "templates.migration.delete", { templateId: template.id });
 });
