@@ -19,6 +19,7 @@ const COMMAND_LABELS: Record<CommandType, string> = {
   task_send: "Send (task)",
   task_abort: "Stop task",
   task_launch: "Launch target",
+  task_cleanup: "Clean up (task deleted)",
 };
 const STATE_TONES = { queued: "neutral", delivered: "info", acked: "info", succeeded: "success", failed: "danger" } as const;
 const STATE_LABELS = { queued: "Queued", delivered: "Delivered", acked: "Running", succeeded: "Succeeded", failed: "Failed" } as const;

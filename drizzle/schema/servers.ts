@@ -44,7 +44,7 @@ export const sourceServers = pgTable(
  * A result may also arrive straight after delivery, when the agent had already run the command.
  */
 export const sourceCommandState = pgEnum("source_command_state", ["queued", "delivered", "acked", "succeeded", "failed"]);
-export const sourceCommandType = pgEnum("source_command_type", ["refresh", "collect_logs", "stop", "task_receive", "task_send", "task_abort", "task_launch"]);
+export const sourceCommandType = pgEnum("source_command_type", ["refresh", "collect_logs", "stop", "task_receive", "task_send", "task_abort", "task_launch", "task_cleanup"]);
 
 /** Commands for a source agent, delivered by its long poll until it acknowledges them. */
 export const sourceCommands = pgTable(

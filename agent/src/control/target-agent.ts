@@ -62,6 +62,7 @@ export async function runTargetAgent(options: TargetAgentOptions): Promise<Agent
       task_receive: (record) => tasks.receive(record),
       task_abort: (record) => tasks.abort(record),
       task_launch: (record) => tasks.launch(record),
+      task_cleanup: (record) => tasks.cleanup(record),
     },
   });
   try {

@@ -11,6 +11,7 @@ import {
   diskPairSchema,
   migrationModeSchema,
   taskAbortPayloadSchema,
+  taskCleanupPayloadSchema,
   taskLaunchPayloadSchema,
   taskReceivePayloadSchema,
   type TaskReceivePayload,
@@ -250,6 +251,25 @@ export class TargetTasks {
     for (const p of matching) p.stop("aborted", "the pass was aborted");
     await Promise.allSettled(matching.map((p) => p.ended));
     return { message: `Stopped the receiver of this task (pass ${matching.map((p) => p.passId).join(", ")}).`, details: { abortedCount: matching.length } };
+  }
+
+  /** The task was deleted in the console: stop its receivers and drop its staging on this target. */
+  async cleanup(record: JournalRecord): Promise<CommandResult> {
+    const { taskId } = parsePayload(taskCleanupPayloadSchema, record);
+    const running = [...this.passes.values()].filter((p) => p.taskId === taskId);
+    for (const p of running) p.stop("aborted", "the task was deleted");
+    await Promise.allSettled(running.map((p) => p.ended));
+    const removed: string[] = [];
+    for (const staging of [path.join(this.options.stateDir, "receive", taskId), this.taskFile(taskId)]) {
+      if (fs.existsSync(staging)) {
+        fs.rmSync(staging, { recursive: true, force: true });
+        removed.push(staging);
+      }
+    }
+    return {
+      message: removed.length ? `Removed this task's staging: ${removed.join(", ")}. The migrated data stays.` : "Nothing of this task was staged on this target.",
+      details: { removed },
+    };
   }
 
   async launch(record: JournalRecord): Promise<CommandResult> {

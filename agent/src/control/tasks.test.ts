@@ -147,12 +147,14 @@ afterAll(() => {
   fs.rmSync(work, { recursive: true, force: true });
 });
 
+const taskIdOf = (command: { payload: Record<string, unknown> }) => String(command.payload.taskId);
+
 describe.skipIf(!canRun)("migration tasks through the agents (needs e2fsprogs)", () => {
   it("copies an ext4 image disk to an offered target image, verified, with progress rising to the total and a live speed limit", async () => {
     const disksDir = makeTempDir("task-disks");
     const targetImage = path.join(disksDir, "vdb.img");
     execFileSync("truncate", ["-s", "32M", targetImage]);
-    startTarget({ disksDir });
+    const target = startTarget({ disksDir });
     startSource();
     const ids = await agentIds();
     const registration = fake.registrations.find((r) => r.path === API.registerTarget)!.body.target;
@@ -183,6 +185,15 @@ describe.skipIf(!canRun)("migration tasks through the agents (needs e2fsprogs)",
     expect(posts[0]!.bytesTotal).toBe(result.bytesTotal);
     expect(last.host.memoryTotalBytes).toBeGreaterThan(0);
     expect(last.agent.rssBytes).toBeGreaterThan(0);
+
+    // Deleting the task in the console drops the target's staging for it, never the written disk.
+    const staging = path.join(target.stateDir, "receive", taskIdOf(send));
+    expect(fs.existsSync(staging)).toBe(true);
+    const cleanup = fake.queue(ids.target, "task_cleanup", { taskId: taskIdOf(send) });
+    await until(() => isFinished(cleanup), "task_cleanup's result");
+    expect(cleanup.state).toBe("succeeded");
+    expect(fs.existsSync(staging)).toBe(false);
+    expect(sha256File(targetImage)).toBe(sha256File(sourceImage));
   });
 
   it("copies a folder tree into a folder below the file root, verified, and launch reports what it changed", async () => {

@@ -86,6 +86,8 @@ export function deleteTask(ctx: ServiceContext, input: TaskAction) {
   return audited(ctx, { action: "sms:task:delete", resourceType: "task", resourceId: taskId }, async (tx) => {
     const task = await lockTask(tx, ctx.actor.accountId, taskId);
     await applyTaskEvent(tx, task, "delete", {}, version);
+    // The target drops this task's staging (checkpoints, pass records); the migrated data stays.
+    await queueTaskCommand(tx, task, task.targetServerId, "task_cleanup", { taskId: task.id }, ctx.actor.userId);
     await tx.delete(tasks).where(eq(tasks.id, task.id));
     return { value: { id: task.id }, resourceName: task.name };
   });

@@ -8,7 +8,7 @@ import { blockTaskInput, createTaskWorld, type TaskWorld } from "../../testing/t
 import { createTestDatabase } from "../../testing/test-db";
 import { pollCommands, reportCommandResult } from "../servers/commands";
 import { recordHeartbeat } from "../servers/heartbeat";
-import { launchTask, setTaskContinuousSync, startTask, stopTask, syncTask } from "./actions";
+import { deleteTask, launchTask, setTaskContinuousSync, startTask, stopTask, syncTask } from "./actions";
 import { recordTaskProgress } from "./agent-reports";
 import { createTask } from "./create";
 import { getTask, listTasks, settleStaleTasks } from "./read";
@@ -88,6 +88,13 @@ describe("migration tasks", () => {
     detail = await getTask(world.ctx, { taskId: created.id });
     expect(detail.state).toBe("LAUNCHED");
     expect(detail.events.map((e) => e.message).join("\n")).toMatch(/launched/i);
+
+    await deleteTask(world.ctx, { taskId: created.id, version: detail.version });
+    const cleanup = await takeCommand(world, world.targetAgentId, "task_cleanup");
+    expect(cleanup.payload).toEqual({ taskId: created.id });
+    await expect(getTask(world.ctx, { taskId: created.id })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    // The cleanup's result for a task that no longer exists changes nothing and fails nothing.
+    await reportCommandResult(world.ctx, { agentId: world.targetAgentId, commandId: cleanup.id, outcome: "succeeded", result: { message: "removed" } });
   });
 
   it("continuous sync starts the next pass from the source's heartbeat once the interval has passed", async () => {

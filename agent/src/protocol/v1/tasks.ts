@@ -11,7 +11,7 @@ import { z } from "zod";
 // The data goes source → target directly over TLS 1.3 keyed with the pass's token; the console
 // never carries it. The token travels only inside these signed, HTTPS-protected commands.
 
-export const TASK_COMMAND_TYPES = ["task_receive", "task_send", "task_abort", "task_launch"] as const;
+export const TASK_COMMAND_TYPES = ["task_receive", "task_send", "task_abort", "task_launch", "task_cleanup"] as const;
 export type TaskCommandType = (typeof TASK_COMMAND_TYPES)[number];
 
 export const migrationModeSchema = z.enum(["block", "file"]);
@@ -86,6 +86,9 @@ export const taskSendResultSchema = z.strictObject({
   summary: z.string().max(2000),
 });
 export type TaskSendResult = z.infer<typeof taskSendResultSchema>;
+
+/** Payload of task_cleanup: the task was deleted; the target drops its staging (checkpoints, pass records), never the migrated data. */
+export const taskCleanupPayloadSchema = z.strictObject({ taskId: z.string().uuid() });
 
 export const taskAbortPayloadSchema = z.strictObject({ taskId: z.string().uuid(), passId: z.string().uuid().nullable() });
 

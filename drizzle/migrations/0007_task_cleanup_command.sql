@@ -1,0 +1,1 @@
+ALTER TYPE "public"."source_command_type" ADD VALUE 'task_cleanup';
