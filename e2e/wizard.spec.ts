@@ -112,6 +112,18 @@ test.afterAll(async ({ browser }) => {
   await page.close();
 });
 
+test("the Target servers page lists the registered target with its disks, sizes and file root", async ({ page }) => {
+  await signInAsAdmin(page);
+  await page.goto("/targets");
+  const table = page.getByRole("table", { name: "Target servers" });
+  const row = table.getByRole("row").filter({ hasText: smallDisk });
+  await expect(row).toContainText(bigDisk);
+  await expect(row).toContainText("Connected");
+  await expect(row).toContainText("ferry-e2e-wizard-files-");
+  await expect(row).toContainText("127.0.0.1");
+  await page.screenshot({ path: `${SCREENS}/targets.png`, fullPage: true });
+});
+
 /** A task too big for its target disk is refused by the server too, and nothing is created. */
 test("the server refuses a task whose target disk is too small, creating nothing", async ({ page }) => {
   await signInAsAdmin(page);
