@@ -8,6 +8,8 @@ import { useAllowedActions } from "@/components/iam/use-allowed-actions";
 import { useTRPC } from "@/components/trpc/client";
 import { errorMessage } from "@/components/trpc/error-message";
 import { ActionButton } from "@/components/ui/action-button";
+import { Button } from "@/components/ui/button";
+import { CheckboxField } from "@/components/ui/checkbox";
 import { ConfirmDialog } from "@/components/ui/confirm";
 import type { Action } from "@/server/authz/actions";
 import { nextTaskState, type TaskEvent, type TaskState } from "@/server/services/tasks/state-machine";
@@ -53,7 +55,7 @@ export function TaskActions({
   onNotice,
   onError,
 }: {
-  task: { id: string; name: string; state: TaskState; version: number; allowedEvents: string[] };
+  task: { id: string; name: string; state: TaskState; version: number; allowedEvents: string[]; mode: "block" | "file"; settings: { continuousSync: boolean } };
   onNotice: (message: string) => void;
   onError: (message: string) => void;
 }) {
@@ -63,6 +65,7 @@ export function TaskActions({
   const { can, isLoading } = useAllowedActions();
   const [confirming, setConfirming] = useState<TaskActionKind | null>(null);
   const [confirmError, setConfirmError] = useState<string | null>(null);
+  const [isFinalSync, setIsFinalSync] = useState(false);
 
   const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.tasks.get.queryKey({ taskId: task.id }) });
   const handlers = (kind: TaskActionKind, done: string) => ({
@@ -82,7 +85,21 @@ export function TaskActions({
   const start = useMutation(trpc.tasks.start.mutationOptions(handlers("start", "Started: the agents are preparing the copy.")));
   const sync = useMutation(trpc.tasks.sync.mutationOptions(handlers("sync", "Sync started: only changes since the last pass are sent.")));
   const stop = useMutation(trpc.tasks.stop.mutationOptions(handlers("stop", "Stopping: the agents were asked to stop.")));
-  const launch = useMutation(trpc.tasks.launch.mutationOptions(handlers("launch", "Launching the target server.")));
+  const launch = useMutation(
+    trpc.tasks.launch.mutationOptions(handlers("launch", isFinalSync ? "Final sync started; the target is launched once it is verified." : "Launching the target server.")),
+  );
+  const continuous = useMutation(
+    trpc.tasks.setContinuousSync.mutationOptions({
+      onSuccess: async (_data, input) => {
+        onNotice(input.isOn ? "Continuous sync is on: after each verified pass, the next one starts on its own." : "Continuous sync is off.");
+        await refresh();
+      },
+      onError: async (e) => {
+        onError(errorMessage(e));
+        if (isConflict(e)) await refresh();
+      },
+    }),
+  );
   const remove = useMutation(
     trpc.tasks.delete.mutationOptions({
       onSuccess: async () => {
@@ -96,7 +113,8 @@ export function TaskActions({
 
   function run(kind: TaskActionKind) {
     // The version shown is the one acted on: a task changed meanwhile answers CONFLICT.
-    mutations[kind].mutate({ taskId: task.id, version: task.version });
+    if (kind === "launch") launch.mutate({ taskId: task.id, version: task.version, finalSync: isFinalSync });
+    else mutations[kind].mutate({ taskId: task.id, version: task.version });
   }
 
   const current = ACTIONS.find((a) => a.kind === confirming);
@@ -122,11 +140,12 @@ export function TaskActions({
             onClick={() => {
               if (a.confirm) {
                 setConfirmError(null);
+                setIsFinalSync(false);
                 setConfirming(a.kind);
               } else run(a.kind);
             }}
           >
-            {a.label}
+            {a.kind === "start" ? startLabel(task.state) : a.label}
           </ActionButton>
         );
       })}
@@ -141,7 +160,34 @@ export function TaskActions({
       >
         {current?.confirm?.body}
         <span className="mt-1 block font-medium text-slate-800">Task: {task.name}</span>
+        {current?.kind === "launch" ? (
+          <span className="mt-3 block">
+            <CheckboxField
+              label="Run a final sync first"
+              hint="Stop the services on the source first: one more incremental pass runs, and the target is launched once it is verified."
+              checked={isFinalSync}
+              onChange={(e) => setIsFinalSync(e.target.checked)}
+            />
+          </span>
+        ) : null}
       </ConfirmDialog>
+      {task.mode === "block" && can("sms:task:update") && !["LAUNCHING", "LAUNCHED", "DELETING"].includes(task.state) ? (
+        <Button
+          variant="ghost"
+          disabled={continuous.isPending}
+          aria-pressed={task.settings.continuousSync}
+          onClick={() => continuous.mutate({ taskId: task.id, version: task.version, isOn: !task.settings.continuousSync })}
+        >
+          Continuous sync: {task.settings.continuousSync ? "on" : "off"}
+        </Button>
+      ) : null}
     </>
   );
+}
+
+/** Starting again after a stop resumes, after a failure retries: both continue from the last checkpoint. */
+function startLabel(state: TaskState): string {
+  if (state === "ABORT") return "Resume";
+  if (state === "MIGRATE_FAIL") return "Retry";
+  return "Start";
 }
