@@ -165,10 +165,14 @@ test("a file-level migration through the wizard: verified copy, sync after a cha
   await expect(state).toHaveAttribute("data-state", "MIGRATE_SUCCESS", { timeout: 120_000 });
   expect(treeDigest(targetDir)).toEqual(treeDigest(sourceDir));
 
-  // Cut-over.
+  // Cut-over with a final sync: a last change on the source is carried over before the launch.
+  fs.writeFileSync(path.join(sourceDir, "etc/app/config.ini"), "[main]\nport = 9191\n");
   await page.getByRole("button", { name: "Launch target server" }).click();
-  await page.getByRole("dialog").getByRole("button", { name: "Launch target server" }).click();
-  await expect(state).toHaveAttribute("data-state", "LAUNCHED", { timeout: 60_000 });
+  const dialog = page.getByRole("dialog");
+  await dialog.getByLabel("Run a final sync first").check();
+  await dialog.getByRole("button", { name: "Launch target server" }).click();
+  await expect(state).toHaveAttribute("data-state", "LAUNCHED", { timeout: 120_000 });
+  expect(fs.readFileSync(path.join(targetDir, "etc/app/config.ini"), "utf8")).toBe("[main]\nport = 9191\n");
   await page.screenshot({ path: "e2e/.artifacts/screens/migration-5-launched.png", fullPage: true });
   await expect(page.getByRole("list", { name: "Events" })).toContainText(/launched/i);
 });
