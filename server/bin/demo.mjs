@@ -84,8 +84,8 @@ function makeSampleData() {
   }
   const targetRoot = path.join(demoDir, "target-root");
   fs.mkdirSync(targetRoot, { recursive: true });
-  // A small ext4 image for block-level transfers with the direct-mode CLI, and an empty disk the
-  // target offers. (Source agents report real disks only, so the wizard's block level maps those.)
+  // A small ext4 image the sample server reports as its disk (block level), and an empty, larger
+  // disk image the target offers.
   const disks = path.join(demoDir, "target-disks");
   fs.mkdirSync(disks, { recursive: true });
   const image = path.join(demoDir, "sample-disk.img");
@@ -140,7 +140,9 @@ async function main() {
   const sample = makeSampleData();
   const agent = path.join(root, "agent/bin/ferry-agent.mjs");
   const agentEnv = { FERRY_CONSOLE_URL: url, FERRY_AK: key.accessKeyId, FERRY_SK: key.secretAccessKey };
-  start("source-agent", [agent, "source", "--state-dir", path.join(demoDir, "source-agent")], agentEnv);
+  // The sample server's disk is the ext4 image (block level); its files are this machine's (file level).
+  const diskImages = fs.existsSync(sample.image) ? ["--disk-images", sample.image] : [];
+  start("source-agent", [agent, "source", "--state-dir", path.join(demoDir, "source-agent"), ...diskImages], agentEnv);
   start("target-agent", [agent, "target", "--state-dir", path.join(demoDir, "target-agent"), "--file-root", sample.targetRoot, "--disks-dir", sample.disks, "--receive-host", "127.0.0.1"], agentEnv);
 
   console.log(`
@@ -150,11 +152,10 @@ Ferry demo is running.
   Sign in:   ${credentials.email}  /  ${credentials.password}
 
   A source agent and a target agent run on this machine. In the console:
-    Migration tasks → Create task → this machine as the source → this machine as the target,
-    File level, source folder:  ${sample.source}
-    → Create and start. Then change a file in that folder, press Sync, and Launch target server.
-  The copy lands below ${sample.targetRoot}.
-  Sample ext4 image for the direct-mode CLI (README, "Direct-mode block transfer"): ${sample.image}
+    Migration tasks → Create task → this machine as the source → this machine as the target, then
+    - Block level: the source's disk is ${sample.image}; map it to ${path.join(sample.disks, "disk0.img")}, or
+    - File level, source folder:  ${sample.source}  (lands below ${sample.targetRoot})
+    → Create and start. Then change a file, press Sync, and Launch target server.
 
   Logs: ${demoDir}/*.log     Stop: Ctrl-C     Start over: delete ${demoDir}
 `);

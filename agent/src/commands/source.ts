@@ -6,6 +6,7 @@ import { claimPidFile, runningAgentPid } from "../control/agent-state";
 import { ConsoleClient, type ConsoleApi } from "../control/console-client";
 import { runSourceAgent } from "../control/source-agent";
 import { discover } from "../discovery/discover";
+import { withImageDisks } from "../discovery/image-disks";
 import { UserError } from "../errors";
 import { createLogger } from "../logging/logger";
 import type { SourceReport } from "../protocol/v1/report";
@@ -27,6 +28,9 @@ Options:
   --allow-http      accept a plain http:// console on another machine
   --state-dir DIR   state folder (or FERRY_AGENT_STATE_DIR)
   --verbose         print every log line on the terminal, including debug lines
+  --disk-images LIST  report these image files (comma-separated) as the server's disks instead of
+                    its block devices, the first as the system disk: a server whose disks are
+                    images (a VM's disk files, the demo's sample server)
   -h, --help        show this help
 `;
 
@@ -84,7 +88,7 @@ export async function sourceCommand(options: SourceCommandOptions): Promise<numb
 }
 
 export async function runSourceCli(argv: string[]): Promise<number> {
-  const flags = parseFlags(argv, { console: "string", ak: "string", "ca-file": "string", "allow-http": "boolean", "state-dir": "string", verbose: "boolean" }, SOURCE_USAGE);
+  const flags = parseFlags(argv, { console: "string", ak: "string", "ca-file": "string", "allow-http": "boolean", "state-dir": "string", verbose: "boolean", "disk-images": "string" }, SOURCE_USAGE);
   if (flags.help) {
     process.stdout.write(SOURCE_USAGE);
     return 0;
@@ -104,6 +108,7 @@ export async function runSourceCli(argv: string[]): Promise<number> {
       },
       verbose: flags.verbose === true,
       signal: controller.signal,
+      ...(str(flags["disk-images"]) ? { discover: async () => withImageDisks(await discover(), str(flags["disk-images"])!.split(",").filter(Boolean)) } : {}),
     });
   } finally {
     process.off("SIGTERM", onSignal);
