@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import net from "node:net";
@@ -18,7 +18,6 @@ const SMS_FULL_ACCESS_ID = "00000000-0000-4000-8000-000000000001";
 const processes: ChildProcess[] = [];
 let work: string;
 let agentUserId: string | undefined;
-let taskId: string | undefined;
 
 async function trpc<T>(page: Page, procedure: string, input: unknown): Promise<T> {
   const response = await page.request.post(`/api/trpc/${procedure}`, { data: { json: input } });
@@ -74,19 +73,22 @@ async function startSecondConsole(port: string): Promise<string | null> {
 
 test.describe.configure({ mode: "serial" });
 
-test.afterAll(async ({ browser }) => {
-  for (const child of processes) child.kill("SIGKILL");
-  const page = await browser.newPage();
-  await signInAsAdmin(page);
-  // Leave no live servers behind for the other specs: the task, then both servers, then the agent user.
-  if (taskId) {
-    const task = await trpcQuery<{ version: number }>(page, "tasks.get", { taskId }).catch(() => null);
-    if (task) await trpc(page, "tasks.delete", { taskId, version: task.version }).catch(() => undefined);
-  }
+/** Stops the agents and removes their tasks and servers, so the next test (or spec) starts clean. */
+async function removeAgentsAndServers(page: Page) {
+  for (const child of processes.splice(0)) child.kill("SIGKILL");
+  const tasks = await trpcQuery<{ id: string; version: number }[]>(page, "tasks.list", {});
+  for (const task of tasks) await trpc(page, "tasks.delete", { taskId: task.id, version: task.version }).catch(() => undefined);
   for (const role of ["source", "target"] as const) {
     const list = await trpcQuery<{ items: { id: string; hostname: string }[] }>(page, "servers.list", { role, pageSize: 100 });
     for (const server of list.items) await trpc(page, "servers.delete", { serverId: server.id }).catch(() => undefined);
   }
+}
+
+test.afterAll(async ({ browser }) => {
+  const page = await browser.newPage();
+  await signInAsAdmin(page);
+  // Leave no live servers behind for the other specs, nor the agents' user.
+  await removeAgentsAndServers(page);
   if (agentUserId) await trpc(page, "iam.users.delete", { userId: agentUserId }).catch(() => undefined);
   await page.close();
   if (work) fs.rmSync(work, { recursive: true, force: true });
@@ -145,7 +147,6 @@ test("a file-level migration through the wizard: verified copy, sync after a cha
   await page.screenshot({ path: "e2e/.artifacts/screens/migration-3-confirm.png" });
   await page.getByRole("button", { name: "Create and start" }).click();
   await expect(page).toHaveURL(/\/tasks\/[0-9a-f-]{36}$/, { timeout: 30_000 });
-  taskId = page.url().split("/").pop();
 
   const state = page.getByTestId("task-state");
   await expect(state).toHaveAttribute("data-state", "MIGRATE_SUCCESS", { timeout: 120_000 });
@@ -175,4 +176,61 @@ test("a file-level migration through the wizard: verified copy, sync after a cha
   expect(fs.readFileSync(path.join(targetDir, "etc/app/config.ini"), "utf8")).toBe("[main]\nport = 9191\n");
   await page.screenshot({ path: "e2e/.artifacts/screens/migration-5-launched.png", fullPage: true });
   await expect(page.getByRole("list", { name: "Events" })).toContainText(/launched/i);
+});
+
+test("a block-level migration of a server whose disk is an ext4 image: created in the wizard, verified byte for byte", async ({ page, baseURL }) => {
+  test.setTimeout(180_000);
+  // This test brings a source whose disk is an image and a target offering a larger one.
+  await signInAsAdmin(page);
+  await removeAgentsAndServers(page);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ferry-e2e-block-"));
+  const files = path.join(dir, "files");
+  fs.mkdirSync(files);
+  fs.writeFileSync(path.join(files, "hello.txt"), "block level\n");
+  fs.writeFileSync(path.join(files, "random.bin"), Buffer.from(Array.from({ length: 2 * 1024 * 1024 }, (_, i) => (i * 7919) % 251)));
+  const sourceImage = path.join(dir, "system.img");
+  execFileSync("mkfs.ext4", ["-q", "-F", "-d", files, sourceImage, "32M"]);
+  const disks = path.join(dir, "target-disks");
+  fs.mkdirSync(disks);
+  const targetImage = path.join(disks, "vdb.img");
+  fs.writeFileSync(targetImage, Buffer.alloc(0));
+  fs.truncateSync(targetImage, 48 * 1024 * 1024);
+
+  const key = await trpc<{ accessKeyId: string; secretAccessKey: string }>(page, "iam.accessKeys.create", { userId: agentUserId, description: "e2e block agents" });
+  const agentEnv = { ...process.env, FERRY_CONSOLE_URL: baseURL, FERRY_AK: key.accessKeyId, FERRY_SK: key.secretAccessKey };
+  processes.push(
+    spawn(process.execPath, [AGENT, "source", "--state-dir", path.join(dir, "source-state"), "--disk-images", sourceImage], { cwd: ROOT, env: agentEnv, stdio: "ignore" }),
+    spawn(process.execPath, [AGENT, "target", "--state-dir", path.join(dir, "target-state"), "--disks-dir", disks, "--receive-host", "127.0.0.1"], { cwd: ROOT, env: agentEnv, stdio: "ignore" }),
+  );
+
+  await page.goto("/tasks/new");
+  const source = page.locator('input[name="sourceServerId"]:enabled');
+  await expect(source).toHaveCount(1, { timeout: 60_000 });
+  await source.check();
+  await page.getByRole("button", { name: "Next" }).click();
+  const targetSelect = page.getByLabel("Target server", { exact: true });
+  await expect(targetSelect.locator("option:not([disabled]):not([value=''])")).toHaveCount(1, { timeout: 60_000 });
+  await targetSelect.selectOption({ index: 1 });
+  await page.getByRole("radio", { name: /Block level/ }).check();
+  await page.getByLabel(`Target disk for ${sourceImage}`).selectOption(fs.realpathSync(targetImage));
+  await page.getByRole("button", { name: "Next" }).click();
+  await page.getByLabel("Task name").fill("block-image");
+  await page.getByLabel("Start now").check();
+  await page.getByRole("button", { name: "Create and start" }).click();
+  await expect(page).toHaveURL(/\/tasks\/[0-9a-f-]{36}$/, { timeout: 30_000 });
+  await expect(page.getByTestId("task-state")).toHaveAttribute("data-state", "MIGRATE_SUCCESS", { timeout: 120_000 });
+  await expect(page.getByTestId("task-verification")).toContainText(/verified (\d+) of \1 chunks/);
+  const digest = (file: string, length: number) => {
+    const fd = fs.openSync(file, "r");
+    const buffer = Buffer.alloc(length);
+    fs.readSync(fd, buffer, 0, length, 0);
+    fs.closeSync(fd);
+    return createHash("sha256").update(buffer).digest("hex");
+  };
+  expect(digest(targetImage, 32 * 1024 * 1024)).toBe(digest(sourceImage, 32 * 1024 * 1024));
+  const taskUrl = page.url();
+  const blockTaskId = taskUrl.split("/").pop()!;
+  const task = await trpcQuery<{ version: number }>(page, "tasks.get", { taskId: blockTaskId });
+  await trpc(page, "tasks.delete", { taskId: blockTaskId, version: task.version });
+  fs.rmSync(dir, { recursive: true, force: true });
 });
