@@ -139,6 +139,7 @@ export function ServersView() {
                 <Th>Agent</Th>
                 <Th>{sortButton("lastHeartbeatAt", "Last seen")}</Th>
                 <Th>Check</Th>
+                <Th>Migration</Th>
                 <Th>{sortButton("createdAt", "Registered")}</Th>
               </>
             }
@@ -166,12 +167,13 @@ export function ServersView() {
                     </span>
                   ) : null}
                 </Td>
+                <Td className="capitalize">{server.migrationCycle}</Td>
                 <Td>{formatDateTime(server.createdAt)}</Td>
               </tr>
             ))}
             {data.items.length === 0 ? (
               <tr>
-                <Td colSpan={7} className="py-6 text-center text-slate-500">
+                <Td colSpan={8} className="py-6 text-center text-slate-500">
                   No source server matches.
                 </Td>
               </tr>

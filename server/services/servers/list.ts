@@ -1,7 +1,8 @@
-import { and, asc, count, desc, eq, gt, ilike, isNull, lte, or, sql, type SQL } from "drizzle-orm";
-import { sourceServers } from "@/drizzle/schema";
+import { and, asc, count, desc, eq, gt, ilike, inArray, isNull, lte, or, sql, type SQL } from "drizzle-orm";
+import { sourceServers, tasks } from "@/drizzle/schema";
 import { assertCan } from "../../authz/assert-can";
 import type { ServiceContext } from "../context";
+import { migrationCycleOf, type MigrationCycle, type TaskState } from "../tasks/state-machine";
 import { connectionOf, heartbeatIntervalSeconds, offlineAfterMs, type ConnectionState } from "./connection";
 import type { CheckStatus, FeasibilityResult } from "./feasibility";
 import { listServersSchema, type ListServersInput } from "./schemas";
@@ -15,6 +16,8 @@ export type ServerSummaryDto = {
   connection: ConnectionState;
   lastHeartbeatAt: Date | null;
   verdict: CheckStatus | null;
+  /** SMS's migration cycle of a source: checking, setting, replicating, syncing, cutovering, cutovered. */
+  migrationCycle: MigrationCycle;
   failedChecks: number;
   warnedChecks: number;
   /** Target servers: the disks and folder their agent offers; null for source servers. */
@@ -73,6 +76,16 @@ export async function listServers(ctx: ServiceContext, input: ListServersInput =
       .offset((f.page - 1) * f.pageSize),
     ctx.db.select({ n: count() }).from(sourceServers).where(condition),
   ]);
+  // The migration cycle SMS shows for a source comes from its newest task (checking while it has none).
+  const taskRows = rows.length
+    ? await ctx.db
+        .select({ sourceServerId: tasks.sourceServerId, state: tasks.state })
+        .from(tasks)
+        .where(and(eq(tasks.accountId, ctx.actor.accountId), inArray(tasks.sourceServerId, rows.map((r) => r.id))))
+        .orderBy(desc(tasks.createdAt))
+    : [];
+  const newestTaskState = new Map<string, TaskState>();
+  for (const t of taskRows) if (!newestTaskState.has(t.sourceServerId)) newestTaskState.set(t.sourceServerId, t.state);
   return {
     items: rows.map((row) => ({
       id: row.id,
@@ -83,6 +96,7 @@ export async function listServers(ctx: ServiceContext, input: ListServersInput =
       lastHeartbeatAt: row.lastHeartbeatAt,
       ...summarizeFeasibility(row.feasibility),
       targetCapabilities: (row.targetCapabilities as TargetCapabilities | null) ?? null,
+      migrationCycle: migrationCycleOf(newestTaskState.get(row.id) ?? null),
       createdAt: row.createdAt,
     })),
     total: totals?.n ?? 0,

@@ -8,6 +8,7 @@ import { blockTaskInput, createTaskWorld, type TaskWorld } from "../../testing/t
 import { createTestDatabase } from "../../testing/test-db";
 import { pollCommands, reportCommandResult } from "../servers/commands";
 import { recordHeartbeat } from "../servers/heartbeat";
+import { listServers } from "../servers/list";
 import { deleteTask, launchTask, setTaskContinuousSync, startTask, stopTask, syncTask } from "./actions";
 import { recordTaskProgress } from "./agent-reports";
 import { createTask } from "./create";
@@ -62,10 +63,14 @@ async function runPass(world: TaskWorld, taskId: string) {
 describe("migration tasks", () => {
   it("runs a full migration, a sync and a launch through the agents' commands", async () => {
     const world = await createTaskWorld(database.db);
+    const cycle = async () => (await listServers(world.ctx, {})).items.find((s) => s.id === world.sourceServerId)?.migrationCycle;
+    expect(await cycle()).toBe("checking");
     const created = await createTask(world.ctx, blockTaskInput(world));
     expect(created.state).toBe("READY");
+    expect(await cycle()).toBe("setting");
     let task = await startTask(world.ctx, { taskId: created.id, version: created.version });
     expect(task.state).toBe("RUNNING");
+    expect(await cycle()).toBe("replicating");
     const first = await runPass(world, created.id);
     let detail = await getTask(world.ctx, { taskId: created.id });
     expect(detail).toMatchObject({ state: "MIGRATE_SUCCESS", verification: "verified 4 of 4 chunks", progressPercent: 100 });
@@ -87,6 +92,7 @@ describe("migration tasks", () => {
     await reportCommandResult(world.ctx, { agentId: world.targetAgentId, commandId: launch.id, outcome: "succeeded", result: { message: "configured" } });
     detail = await getTask(world.ctx, { taskId: created.id });
     expect(detail.state).toBe("LAUNCHED");
+    expect(await cycle()).toBe("cutovered");
     expect(detail.events.map((e) => e.message).join("\n")).toMatch(/launched/i);
 
     await deleteTask(world.ctx, { taskId: created.id, version: detail.version });
