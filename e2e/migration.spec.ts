@@ -6,6 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { expect, test, type Page } from "@playwright/test";
 import { signInAsAdmin } from "./admin";
+import { trpcMutation, trpcQuery } from "./trpc";
 
 // A whole migration with real processes: a source agent and a target agent on this machine, a
 // file-level task created through the three wizard steps, the copy verified, a sync after a
@@ -19,17 +20,7 @@ const processes: ChildProcess[] = [];
 let work: string;
 let agentUserId: string | undefined;
 
-async function trpc<T>(page: Page, procedure: string, input: unknown): Promise<T> {
-  const response = await page.request.post(`/api/trpc/${procedure}`, { data: { json: input } });
-  expect(response.ok(), `${procedure}: ${await response.text()}`).toBe(true);
-  return ((await response.json()) as { result: { data: { json: T } } }).result.data.json;
-}
 
-async function trpcQuery<T>(page: Page, procedure: string, input: unknown): Promise<T> {
-  const response = await page.request.get(`/api/trpc/${procedure}?input=${encodeURIComponent(JSON.stringify({ json: input }))}`);
-  expect(response.ok(), `${procedure}: ${await response.text()}`).toBe(true);
-  return ((await response.json()) as { result: { data: { json: T } } }).result.data.json;
-}
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -76,11 +67,11 @@ test.describe.configure({ mode: "serial" });
 /** Stops the agents and removes their tasks and servers, so the next test (or spec) starts clean. */
 async function removeAgentsAndServers(page: Page) {
   for (const child of processes.splice(0)) child.kill("SIGKILL");
-  const tasks = await trpcQuery<{ id: string; version: number }[]>(page, "tasks.list", {});
-  for (const task of tasks) await trpc(page, "tasks.delete", { taskId: task.id, version: task.version }).catch(() => undefined);
+  const tasks = await trpcQuery<{ id: string; version: number }[]>(page.request, "tasks.list", {});
+  for (const task of tasks) await trpcMutation(page.request, "tasks.delete", { taskId: task.id, version: task.version }).catch(() => undefined);
   for (const role of ["source", "target"] as const) {
-    const list = await trpcQuery<{ items: { id: string; hostname: string }[] }>(page, "servers.list", { role, pageSize: 100 });
-    for (const server of list.items) await trpc(page, "servers.delete", { serverId: server.id }).catch(() => undefined);
+    const list = await trpcQuery<{ items: { id: string; hostname: string }[] }>(page.request, "servers.list", { role, pageSize: 100 });
+    for (const server of list.items) await trpcMutation(page.request, "servers.delete", { serverId: server.id }).catch(() => undefined);
   }
 }
 
@@ -89,7 +80,7 @@ test.afterAll(async ({ browser }) => {
   await signInAsAdmin(page);
   // Leave no live servers behind for the other specs, nor the agents' user.
   await removeAgentsAndServers(page);
-  if (agentUserId) await trpc(page, "iam.users.delete", { userId: agentUserId }).catch(() => undefined);
+  if (agentUserId) await trpcMutation(page.request, "iam.users.delete", { userId: agentUserId }).catch(() => undefined);
   await page.close();
   if (work) fs.rmSync(work, { recursive: true, force: true });
 });
@@ -107,10 +98,10 @@ test("a file-level migration through the wizard: verified copy, sync after a cha
 
   await signInAsAdmin(page);
   const suffix = Math.random().toString(36).slice(2, 8);
-  const user = await trpc<{ id: string }>(page, "iam.users.create", { email: `migrator-${suffix}@acme.test`, name: "Migration agent", initialPassword: "agent-e2e-pass-1" });
+  const user = await trpcMutation<{ id: string }>(page.request, "iam.users.create", { email: `migrator-${suffix}@acme.test`, name: "Migration agent", initialPassword: "agent-e2e-pass-1" });
   agentUserId = user.id;
-  await trpc(page, "iam.policies.attach", { policyId: SMS_FULL_ACCESS_ID, principalType: "user", principalId: user.id });
-  const key = await trpc<{ accessKeyId: string; secretAccessKey: string }>(page, "iam.accessKeys.create", { userId: user.id, description: "e2e migration agents" });
+  await trpcMutation(page.request, "iam.policies.attach", { policyId: SMS_FULL_ACCESS_ID, principalType: "user", principalId: user.id });
+  const key = await trpcMutation<{ accessKeyId: string; secretAccessKey: string }>(page.request, "iam.accessKeys.create", { userId: user.id, description: "e2e migration agents" });
 
   const port = new URL(baseURL!).port;
   const agentsConsole = (await startSecondConsole(port)) ?? baseURL!;
@@ -196,7 +187,7 @@ test("a block-level migration of a server whose disk is an ext4 image: created i
   fs.writeFileSync(targetImage, Buffer.alloc(0));
   fs.truncateSync(targetImage, 48 * 1024 * 1024);
 
-  const key = await trpc<{ accessKeyId: string; secretAccessKey: string }>(page, "iam.accessKeys.create", { userId: agentUserId, description: "e2e block agents" });
+  const key = await trpcMutation<{ accessKeyId: string; secretAccessKey: string }>(page.request, "iam.accessKeys.create", { userId: agentUserId, description: "e2e block agents" });
   const agentEnv = { ...process.env, FERRY_CONSOLE_URL: baseURL, FERRY_AK: key.accessKeyId, FERRY_SK: key.secretAccessKey };
   processes.push(
     spawn(process.execPath, [AGENT, "source", "--state-dir", path.join(dir, "source-state"), "--disk-images", sourceImage], { cwd: ROOT, env: agentEnv, stdio: "ignore" }),
@@ -230,7 +221,7 @@ test("a block-level migration of a server whose disk is an ext4 image: created i
   expect(digest(targetImage, 32 * 1024 * 1024)).toBe(digest(sourceImage, 32 * 1024 * 1024));
   const taskUrl = page.url();
   const blockTaskId = taskUrl.split("/").pop()!;
-  const task = await trpcQuery<{ version: number }>(page, "tasks.get", { taskId: blockTaskId });
-  await trpc(page, "tasks.delete", { taskId: blockTaskId, version: task.version });
+  const task = await trpcQuery<{ version: number }>(page.request, "tasks.get", { taskId: blockTaskId });
+  await trpcMutation(page.request, "tasks.delete", { taskId: blockTaskId, version: task.version });
   fs.rmSync(dir, { recursive: true, force: true });
 });

@@ -3,8 +3,9 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test } from "@playwright/test";
 import { signInAsAdmin } from "./admin";
+import { trpcMutation } from "./trpc";
 
 // The Source servers pages with a real agent registered against the console under test.
 
@@ -14,21 +15,16 @@ let stateDir: string;
 let agentUserId: string | undefined;
 const SMS_FULL_ACCESS_ID = "00000000-0000-4000-8000-000000000001";
 
-async function trpcMutation<T>(page: Page, procedure: string, input: unknown): Promise<T> {
-  const response = await page.request.post(`/api/trpc/${procedure}`, { data: { json: input } });
-  expect(response.ok(), `${procedure}: ${await response.text()}`).toBe(true);
-  return ((await response.json()) as { result: { data: { json: T } } }).result.data.json;
-}
 
 test.beforeAll(async ({ browser, baseURL }) => {
   const page = await browser.newPage();
   await signInAsAdmin(page);
   // The agent signs as a user of its own with SMS FullAccess, as an operator would set it up.
   const suffix = Math.random().toString(36).slice(2, 8);
-  const user = await trpcMutation<{ id: string }>(page, "iam.users.create", { email: `agent-${suffix}@acme.test`, name: `Agent ${suffix}`, initialPassword: "agent-e2e-pass-1" });
+  const user = await trpcMutation<{ id: string }>(page.request, "iam.users.create", { email: `agent-${suffix}@acme.test`, name: `Agent ${suffix}`, initialPassword: "agent-e2e-pass-1" });
   agentUserId = user.id;
-  await trpcMutation(page, "iam.policies.attach", { policyId: SMS_FULL_ACCESS_ID, principalType: "user", principalId: user.id });
-  const key = await trpcMutation<{ accessKeyId: string; secretAccessKey: string }>(page, "iam.accessKeys.create", { userId: user.id, description: "e2e servers agent" });
+  await trpcMutation(page.request, "iam.policies.attach", { policyId: SMS_FULL_ACCESS_ID, principalType: "user", principalId: user.id });
+  const key = await trpcMutation<{ accessKeyId: string; secretAccessKey: string }>(page.request, "iam.accessKeys.create", { userId: user.id, description: "e2e servers agent" });
   await page.close();
   stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "ferry-e2e-agent-"));
   agent = spawn(process.execPath, [path.join(ROOT, "agent/bin/ferry-agent.mjs"), "source"], {
@@ -44,7 +40,7 @@ test.afterAll(async ({ browser }) => {
   if (!agentUserId) return;
   const page = await browser.newPage();
   await signInAsAdmin(page);
-  await trpcMutation(page, "iam.users.delete", { userId: agentUserId });
+  await trpcMutation(page.request, "iam.users.delete", { userId: agentUserId });
   await page.close();
 });
 

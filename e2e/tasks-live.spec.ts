@@ -3,8 +3,9 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { expect, test, type APIRequestContext } from "@playwright/test";
+import { expect, test } from "@playwright/test";
 import { signInAsAdmin } from "./admin";
+import { trpcMutation } from "./trpc";
 
 // The task page while a real pass runs: a file-level task between two agents on this machine,
 // slowed by a speed limit so the live charts, the progress bar and a speed-limit change can be
@@ -23,13 +24,7 @@ let sourceId: string;
 let targetId: string;
 let sourceDir: string;
 
-type TrpcEnvelope<T> = { result: { data: { json: T } } };
 
-async function trpcMutation<T>(request: APIRequestContext, procedure: string, input: unknown): Promise<T> {
-  const response = await request.post(`/api/trpc/${procedure}`, { data: { json: input } });
-  expect(response.ok(), `${procedure}: ${await response.text()}`).toBe(true);
-  return ((await response.json()) as TrpcEnvelope<T>).result.data.json;
-}
 
 function tempFolder(prefix: string): string {
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), prefix));

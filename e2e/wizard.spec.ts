@@ -2,8 +2,9 @@ import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
+import { expect, test, type Page } from "@playwright/test";
 import { signIn, signInAsAdmin } from "./admin";
+import { trpcMutation, trpcQuery } from "./trpc";
 
 // The task wizard against real agents: a source agent and a target agent (offering image files
 // and a folder) register with the console under test, then the wizard creates a task.
@@ -24,19 +25,8 @@ let sourceDisk: { path: string; sizeBytes: number };
 let smallDisk: string;
 let bigDisk: string;
 
-type TrpcEnvelope<T> = { result: { data: { json: T } } };
 
-async function trpcMutation<T>(request: APIRequestContext, procedure: string, input: unknown): Promise<T> {
-  const response = await request.post(`/api/trpc/${procedure}`, { data: { json: input } });
-  expect(response.ok(), `${procedure}: ${await response.text()}`).toBe(true);
-  return ((await response.json()) as TrpcEnvelope<T>).result.data.json;
-}
 
-async function trpcQuery<T>(request: APIRequestContext, procedure: string, input: unknown): Promise<T> {
-  const response = await request.get(`/api/trpc/${procedure}?input=${encodeURIComponent(JSON.stringify({ json: input }))}`);
-  expect(response.ok(), `${procedure}: ${await response.text()}`).toBe(true);
-  return ((await response.json()) as TrpcEnvelope<T>).result.data.json;
-}
 
 function tempFolder(prefix: string): string {
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
