@@ -1,14 +1,11 @@
-import path from "node:path";
 import { resolveConfig, type ConfigOverrides } from "../config/config";
 import { parseFlags, str } from "../config/flags";
 import { resolveStateDir } from "../config/state-dir";
-import { claimPidFile, runningAgentPid } from "../control/agent-state";
+import { openAgentProcess } from "./agent-process";
 import { ConsoleClient, type ConsoleApi } from "../control/console-client";
 import { runSourceAgent } from "../control/source-agent";
 import { discover } from "../discovery/discover";
 import { withImageDisks } from "../discovery/image-disks";
-import { UserError } from "../errors";
-import { createLogger } from "../logging/logger";
 import type { SourceReport } from "../protocol/v1/report";
 
 export const SOURCE_USAGE = `ferry-agent source [options]
@@ -51,18 +48,7 @@ export async function sourceCommand(options: SourceCommandOptions): Promise<numb
   const env = options.env ?? process.env;
   const out = options.out ?? ((text: string) => process.stdout.write(text));
   const config = resolveConfig({ stateDir: options.stateDir, flags: options.flags, env });
-  const other = runningAgentPid(options.stateDir);
-  if (other !== null && other !== process.pid) {
-    throw new UserError(`another agent (pid ${other}) already runs on ${options.stateDir}; stop it first, or use another --state-dir`);
-  }
-  const releasePid = claimPidFile(options.stateDir);
-  const logger = createLogger({
-    dir: path.join(options.stateDir, "logs"),
-    level: options.verbose ? "debug" : "info",
-    mirrorLevel: options.verbose ? "debug" : "warn",
-    secrets: [config.secretAccessKey],
-  });
-  const exitAfterReceipt = env.FERRY_AGENT_TEST_EXIT_AFTER_RECEIPT === "1";
+  const { logger, release: releasePid, onReceiptPersisted } = openAgentProcess({ stateDir: options.stateDir, verbose: options.verbose, secret: config.secretAccessKey, env });
   out(`ferry-agent source: console ${config.consoleUrl.toString()}, access key ${config.accessKeyId}; log ${logger.file}\n`);
   try {
     const outcome = await runSourceAgent({
@@ -73,12 +59,7 @@ export async function sourceCommand(options: SourceCommandOptions): Promise<numb
       discover: options.discover ?? (() => discover()),
       signal: options.signal,
       pollWaitSeconds: options.pollWaitSeconds,
-      onReceiptPersisted: exitAfterReceipt
-        ? (commandId) => {
-            logger.warn("test hook: exiting right after recording a command's receipt", { commandId });
-            process.exit(75);
-          }
-        : undefined,
+      onReceiptPersisted,
     });
     out(outcome.reason === "stop-command" ? "ferry-agent source: stopped by the console.\n" : "ferry-agent source: stopped.\n");
     return 0;

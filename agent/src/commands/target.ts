@@ -1,14 +1,12 @@
-import path from "node:path";
 import { parseArgs } from "node:util";
 import { resolveConfig, type ConfigOverrides } from "../config/config";
 import { resolveStateDir } from "../config/state-dir";
-import { claimPidFile, runningAgentPid } from "../control/agent-state";
+import { openAgentProcess } from "./agent-process";
 import { ConsoleClient, type ConsoleApi } from "../control/console-client";
 import { runTargetAgent } from "../control/target-agent";
 import { describeTarget, parsePortRange, type TargetOfferOptions } from "../control/target-offer";
 import { discover } from "../discovery/discover";
 import { UserError } from "../errors";
-import { createLogger } from "../logging/logger";
 import type { SourceReport } from "../protocol/v1/report";
 
 export const TARGET_USAGE = `ferry-agent target [options]
@@ -67,18 +65,7 @@ export async function targetCommand(options: TargetCommandOptions): Promise<numb
   }
   // Checked before anything runs, so a typo is a clear error at start, not a failed task later.
   const offer = await describeTarget(options.offer);
-  const other = runningAgentPid(options.stateDir);
-  if (other !== null && other !== process.pid) {
-    throw new UserError(`another agent (pid ${other}) already runs on ${options.stateDir}; stop it first, or use another --state-dir`);
-  }
-  const releasePid = claimPidFile(options.stateDir);
-  const logger = createLogger({
-    dir: path.join(options.stateDir, "logs"),
-    level: options.verbose ? "debug" : "info",
-    mirrorLevel: options.verbose ? "debug" : "warn",
-    secrets: [config.secretAccessKey],
-  });
-  const exitAfterReceipt = env.FERRY_AGENT_TEST_EXIT_AFTER_RECEIPT === "1";
+  const { logger, release: releasePid, onReceiptPersisted } = openAgentProcess({ stateDir: options.stateDir, verbose: options.verbose, secret: config.secretAccessKey, env });
   out(
     `ferry-agent target: console ${config.consoleUrl.toString()}, access key ${config.accessKeyId}; sources connect to ${offer.receiveHost}; ` +
       `${offer.disks.length} disk${offer.disks.length === 1 ? "" : "s"}${offer.fileRoot ? `, files into ${offer.fileRoot}` : ""}; log ${logger.file}\n`,
@@ -93,12 +80,7 @@ export async function targetCommand(options: TargetCommandOptions): Promise<numb
       offer: options.offer,
       signal: options.signal,
       pollWaitSeconds: options.pollWaitSeconds,
-      onReceiptPersisted: exitAfterReceipt
-        ? (commandId) => {
-            logger.warn("test hook: exiting right after recording a command's receipt", { commandId });
-            process.exit(75);
-          }
-        : undefined,
+      onReceiptPersisted,
     });
     out(outcome.reason === "stop-command" ? "ferry-agent target: stopped by the console.\n" : "ferry-agent target: stopped.\n");
     return 0;

@@ -61,6 +61,8 @@ type RunningPass = {
 
 /** A launch hook that has not answered in this time has failed. */
 const LAUNCH_COMMAND_TIMEOUT_MS = 10 * 60 * 1000;
+/** How long a launch waits for a pass of its task that is still being sealed. */
+const LAUNCH_WAIT_FOR_PASS_MS = 60 * 1000;
 
 export type TargetTasksOptions = {
   stateDir: string;
@@ -276,7 +278,16 @@ export class TargetTasks {
     const payload = parsePayload(taskLaunchPayloadSchema, record);
     const task = this.readTask(payload.taskId);
     if (!task) throw new UserError("this target has not received this task: nothing to launch");
-    if ([...this.passes.values()].some((p) => p.taskId === payload.taskId)) throw new UserError("a pass of this task is still being received: wait for it or abort it first");
+    // The console may ask for the launch the moment the source reports the pass verified (a final
+    // sync, "start target after migration") while this receiver is still sealing it: give it time.
+    const receiving = [...this.passes.values()].filter((p) => p.taskId === payload.taskId);
+    if (receiving.length) {
+      const settled = await Promise.race([
+        Promise.allSettled(receiving.map((p) => p.ended)).then(() => true),
+        new Promise<false>((resolve) => setTimeout(() => resolve(false), LAUNCH_WAIT_FOR_PASS_MS).unref()),
+      ]);
+      if (!settled) throw new UserError("a pass of this task is still being received: wait for it or abort it first");
+    }
     const last = task.passes.at(-1);
     if (!last || last.outcome !== "verified") {
       throw new UserError(`the last pass of this task did not end verified (${last?.outcome ?? "none"}${last?.message ? `: ${last.message}` : ""}): run a sync first`);
