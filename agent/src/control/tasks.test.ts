@@ -238,14 +238,18 @@ describe.skipIf(!canRun)("migration tasks through the agents (needs e2fsprogs)",
     fs.writeFileSync(path.join(src, "a.txt"), "a\n");
     const fileRoot = makeTempDir("hook-root");
     const marker = path.join(work, "hook-marker.txt");
-    startTarget({ fileRoot, launchCommand: `echo "$FERRY_MIGRATION_MODE $FERRY_TARGET_ROOT $FERRY_HOSTNAME" > ${marker}; echo booted` });
+    const target = startTarget({ fileRoot, launchCommand: `echo "$FERRY_MIGRATION_MODE $FERRY_TARGET_ROOT $FERRY_HOSTNAME" > ${marker}; echo booted` });
     startSource();
     const ids = await agentIds();
     const { send, taskId } = await runPass(ids, { mode: "file", outDir: "hooked", sourceRoot: src });
     await until(() => isFinished(send), "task_send's result");
+    expect(send.state, send.result?.message).toBe("succeeded");
+    // The target records the pass as verified once it has sealed it; the hook is what is tested here.
+    const taskRecord = path.join(target.stateDir, "tasks", `${taskId}.json`);
+    await until(() => fs.existsSync(taskRecord) && JSON.parse(fs.readFileSync(taskRecord, "utf8")).passes.at(-1)?.outcome === "verified", "the target's verified pass");
     const launch = fake.queue(ids.target, "task_launch", { taskId, mode: "file", outDir: "hooked", hostname: "web-02" });
     await until(() => isFinished(launch), "task_launch's result");
-    expect(launch.state).toBe("succeeded");
+    expect(launch.state, launch.result?.message).toBe("succeeded");
     expect(fs.readFileSync(marker, "utf8")).toBe(`file ${path.join(fs.realpathSync(fileRoot), "hooked")} web-02\n`);
     expect(launch.result!.details!.changes).toContain("launch command ran: booted");
     expect(launch.result!.message).not.toMatch(/no machine was started/);
