@@ -206,7 +206,7 @@ describe.skipIf(!canRun)("migration tasks through the agents (needs e2fsprogs)",
     fs.symlinkSync("etc/hostname", path.join(src, "link"));
     fs.chmodSync(path.join(src, "etc/network/interfaces"), 0o640);
     const fileRoot = makeTempDir("task-root");
-    startTarget({ fileRoot });
+    const target = startTarget({ fileRoot });
     startSource();
     const ids = await agentIds();
     const { send, taskId } = await runPass(ids, { mode: "file", outDir: "web-01", sourceRoot: src });
@@ -219,9 +219,11 @@ describe.skipIf(!canRun)("migration tasks through the agents (needs e2fsprogs)",
     const targetTree = new Map([...snapshotTree(out)].filter(([p]) => p !== ".ferry" && !p.startsWith(".ferry/")));
     expect(diffTrees(sourceTree, targetTree)).toEqual([]);
 
+    const taskRecord = path.join(target.stateDir, "tasks", `${taskId}.json`);
+    await until(() => fs.existsSync(taskRecord) && JSON.parse(fs.readFileSync(taskRecord, "utf8")).passes.at(-1)?.outcome === "verified", "the target's verified pass");
     const launch = fake.queue(ids.target, "task_launch", { taskId, mode: "file", outDir: "web-01", hostname: "web-01-migrated" });
     await until(() => isFinished(launch), "task_launch's result");
-    expect(launch.state).toBe("succeeded");
+    expect(launch.state, launch.result?.message).toBe("succeeded");
     expect(fs.readFileSync(path.join(out, "etc/hostname"), "utf8")).toBe("web-01-migrated\n");
     expect(launch.result!.details!.changes).toEqual([
       "/etc/hostname: set to web-01-migrated",
