@@ -4,6 +4,7 @@ import net from "node:net";
 import path from "node:path";
 import { z } from "zod";
 import { readFileIfExists, writeFileAtomic } from "../config/files";
+import { writeStaticNetwork } from "./static-network";
 import { UserError } from "../errors";
 import type { CommandResult } from "../protocol/v1/control";
 import type { TargetCapabilities } from "../protocol/v1/register";
@@ -300,6 +301,7 @@ export class TargetTasks {
         changes.push(`${d.targetPath} (${d.name}) holds the verified copy of pass ${last.passId} and was flushed to stable storage`);
       }
       if (payload.hostname) notDone.push(`the hostname "${payload.hostname}" was not set: the agent does not mount block-level target disks`);
+      if (payload.network) notDone.push(`the static address ${payload.network.address} was not set: the agent does not mount block-level target disks`);
       if (!this.options.launchCommand) notDone.push("no machine was started: this target has no launch hook (--launch-command); boot a machine from these disks");
     } else {
       const outDir = task.outDir!;
@@ -322,6 +324,12 @@ export class TargetTasks {
         throw new UserError(`configuring ${outDir} failed: ${(error as Error).message}`);
       }
       for (const c of configured) changes.push(`${c.file}:${c.line}: ${c.reason}`);
+      // A server template's static address, written after configure-target removed the source's MAC pins.
+      if (payload.network) {
+        const written = writeStaticNetwork(outDir, payload.network);
+        if (written) changes.push(...written);
+        else notDone.push(`the static address ${payload.network.address} was not set: no netplan, ifcfg or /etc/network/interfaces in the migrated root`);
+      }
       this.log.info("configured the migrated root", { taskId: payload.taskId, outDir, changes });
       if (!this.options.launchCommand) notDone.push("no machine was started: this target has no launch hook (--launch-command)");
     }

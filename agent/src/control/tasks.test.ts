@@ -221,14 +221,22 @@ describe.skipIf(!canRun)("migration tasks through the agents (needs e2fsprogs)",
 
     const taskRecord = path.join(target.stateDir, "tasks", `${taskId}.json`);
     await until(() => fs.existsSync(taskRecord) && JSON.parse(fs.readFileSync(taskRecord, "utf8")).passes.at(-1)?.outcome === "verified", "the target's verified pass");
-    const launch = fake.queue(ids.target, "task_launch", { taskId, mode: "file", outDir: "web-01", hostname: "web-01-migrated" });
+    const launch = fake.queue(ids.target, "task_launch", {
+      taskId,
+      mode: "file",
+      outDir: "web-01",
+      hostname: "web-01-migrated",
+      network: { address: "10.1.2.3/24", gateway: "10.1.2.1", dns: [] },
+    });
     await until(() => isFinished(launch), "task_launch's result");
     expect(launch.state, launch.result?.message).toBe("succeeded");
     expect(fs.readFileSync(path.join(out, "etc/hostname"), "utf8")).toBe("web-01-migrated\n");
     expect(launch.result!.details!.changes).toEqual([
       "/etc/hostname: set to web-01-migrated",
       "/etc/network/interfaces:3: ifupdown hwaddress: 52:54:00:12:34:56 pinned an interface of the source; removed",
+      "/etc/network/interfaces: static 10.1.2.3/24 via 10.1.2.1 on eth0",
     ]);
+    expect(fs.readFileSync(path.join(out, "etc/network/interfaces"), "utf8")).toContain("address 10.1.2.3\n    netmask 255.255.255.0\n    gateway 10.1.2.1");
     expect(fs.readFileSync(path.join(out, "etc/network/interfaces"), "utf8")).not.toContain("52:54:00");
     expect(fs.readFileSync(path.join(src, "etc/network/interfaces"), "utf8")).toContain("52:54:00");
     expect(launch.result!.message).toMatch(/Not done: no machine was started/);

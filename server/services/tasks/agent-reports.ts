@@ -128,15 +128,19 @@ export async function queueLaunch(tx: Tx, task: TaskRow, userId: string | null) 
   await updateSubtask(tx, task.id, "launch", { state: "running", startedAt: new Date() });
   // A server template may name the host; the launch sets it on the migrated system.
   let hostname: string | null = null;
+  let network: { address: string; gateway: string; dns: string[] } | null = null;
   if (task.serverTemplateId) {
     const [template] = await tx.select({ settings: serverTemplates.settings }).from(serverTemplates).where(eq(serverTemplates.id, task.serverTemplateId));
-    hostname = template ? serverSettingsSchema.safeParse(template.settings).data?.hostname ?? null : null;
+    const settings = template ? serverSettingsSchema.safeParse(template.settings).data : undefined;
+    hostname = settings?.hostname ?? null;
+    if (settings?.network.mode === "static") network = { address: settings.network.address, gateway: settings.network.gateway, dns: settings.network.dns };
   }
   await queueTaskCommand(tx, task, task.targetServerId, "task_launch", {
     taskId: task.id,
     mode: task.mode,
     outDir: mapping.mode === "file" ? mapping.targetDir : null,
     hostname,
+    network,
   }, userId);
   await addTaskEvent(tx, task, "info", "Launching the target server.");
 }

@@ -8,6 +8,7 @@ import { blockTaskInput, createTaskWorld, type TaskWorld } from "../../testing/t
 import { createTestDatabase } from "../../testing/test-db";
 import { pollCommands, reportCommandResult } from "../servers/commands";
 import { recordHeartbeat } from "../servers/heartbeat";
+import { createServerTemplate } from "../templates/server-templates";
 import { listServers } from "../servers/list";
 import { deleteTask, launchTask, setTaskContinuousSync, startTask, stopTask, syncTask } from "./actions";
 import { recordTaskProgress } from "./agent-reports";
@@ -140,6 +141,21 @@ describe("migration tasks", () => {
     await setTaskContinuousSync(world.ctx, { taskId: created.id, version: on.version, isOn: false });
     expect((await getTask(world.ctx, { taskId: created.id })).settings.continuousSync).toBe(false);
     await expect(setTaskContinuousSync(world.ctx, { taskId: created.id, version: on.version, isOn: true })).rejects.toMatchObject({ code: "CONFLICT" });
+  });
+
+  it("the launch carries a server template's host name and static address to the target", async () => {
+    const world = await createTaskWorld(database.db);
+    const template = await createServerTemplate(world.ctx, {
+      name: "static",
+      targetServerId: world.targetServerId,
+      settings: { diskMappingPolicy: "in-order", network: { mode: "static", address: "10.9.0.7/24", gateway: "10.9.0.1", dns: ["10.9.0.2"] }, hostname: "web-new" },
+    });
+    const created = await createTask(world.ctx, { ...blockTaskInput(world, { serverTemplateId: template.id }), startNow: true });
+    await runPass(world, created.id);
+    const detail = await getTask(world.ctx, { taskId: created.id });
+    await launchTask(world.ctx, { taskId: created.id, version: detail.version });
+    const launch = await takeCommand(world, world.targetAgentId, "task_launch");
+    expect(launch.payload).toMatchObject({ hostname: "web-new", network: { address: "10.9.0.7/24", gateway: "10.9.0.1", dns: ["10.9.0.2"] } });
   });
 
   it("a failed copy says why in plain words and can be started again", async () => {

@@ -98,7 +98,17 @@ export const taskLaunchPayloadSchema = z.strictObject({
   /** File level: the migrated root to configure (fstab, boot loader, network). */
   outDir: z.string().min(1).max(4096).nullable(),
   hostname: z.string().max(253).nullable(),
+  /** From a server template: keep the source's addresses (null), or set a static IPv4 address at launch. */
+  network: z
+    .strictObject({
+      address: z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/),
+      gateway: z.string().regex(/^(\d{1,3}\.){3}\d{1,3}$/),
+      dns: z.array(z.string().regex(/^(\d{1,3}\.){3}\d{1,3}$/)).max(3),
+    })
+    .nullable()
+    .optional(),
 });
+export type TaskLaunchPayload = z.infer<typeof taskLaunchPayloadSchema>;
 
 /** POST /api/agent/v1/tasks/progress — sent by the source agent about every second during a pass. */
 export const taskProgressRequestSchema = z.strictObject({
