@@ -30,7 +30,8 @@ What it offers:
   --launch-command CMD run CMD (with /bin/sh) when a task is launched, after the target is
                        configured: a reboot, a hypervisor call… It gets FERRY_TASK_ID,
                        FERRY_MIGRATION_MODE, FERRY_TARGET_ROOT (file level) or FERRY_TARGET_DISKS
-                       (block level, ":"-separated) and FERRY_HOSTNAME; a non-zero exit fails the launch
+                       (block level, ":"-separated), FERRY_HOSTNAME, and FERRY_STATIC_ADDRESS,
+                       FERRY_GATEWAY, FERRY_DNS from a server template; a non-zero exit fails the launch
 
 Options:
   --console URL     override the console's address

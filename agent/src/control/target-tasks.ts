@@ -341,6 +341,10 @@ export class TargetTasks {
         FERRY_TARGET_ROOT: task.mode === "file" ? (task.outDir ?? "") : "",
         FERRY_TARGET_DISKS: task.mode === "block" ? task.disks.map((d) => d.targetPath).join(":") : "",
         FERRY_HOSTNAME: payload.hostname ?? "",
+        // A server template's static address, for hooks that configure block-level disks themselves.
+        FERRY_STATIC_ADDRESS: payload.network?.address ?? "",
+        FERRY_GATEWAY: payload.network?.gateway ?? "",
+        FERRY_DNS: payload.network?.dns.join(" ") ?? "",
       };
       const run = spawnSync("/bin/sh", ["-c", this.options.launchCommand], { env, encoding: "utf8", timeout: LAUNCH_COMMAND_TIMEOUT_MS });
       const output = `${run.stdout ?? ""}${run.stderr ?? ""}`.trim().slice(-500);
