@@ -6,6 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { expect, test, type Page } from "@playwright/test";
 import { signInAsAdmin } from "./admin";
+import { createAgentUser } from "./agents";
 import { trpcMutation, trpcQuery } from "./trpc";
 
 // A whole migration with real processes: a source agent and a target agent on this machine, a
@@ -15,7 +16,6 @@ import { trpcMutation, trpcQuery } from "./trpc";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const AGENT = path.join(ROOT, "agent/bin/ferry-agent.mjs");
-const SMS_FULL_ACCESS_ID = "00000000-0000-4000-8000-000000000001";
 const processes: ChildProcess[] = [];
 let work: string;
 let agentUserId: string | undefined;
@@ -98,10 +98,8 @@ test("a file-level migration through the wizard: verified copy, sync after a cha
 
   await signInAsAdmin(page);
   const suffix = Math.random().toString(36).slice(2, 8);
-  const user = await trpcMutation<{ id: string }>(page.request, "iam.users.create", { email: `migrator-${suffix}@acme.test`, name: "Migration agent", initialPassword: "agent-e2e-pass-1" });
-  agentUserId = user.id;
-  await trpcMutation(page.request, "iam.policies.attach", { policyId: SMS_FULL_ACCESS_ID, principalType: "user", principalId: user.id });
-  const key = await trpcMutation<{ accessKeyId: string; secretAccessKey: string }>(page.request, "iam.accessKeys.create", { userId: user.id, description: "e2e migration agents" });
+  const key = await createAgentUser(page.request, "migration");
+  agentUserId = key.userId;
 
   const port = new URL(baseURL!).port;
   const agentsConsole = (await startSecondConsole(port)) ?? baseURL!;

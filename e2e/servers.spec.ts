@@ -5,6 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { expect, test } from "@playwright/test";
 import { signInAsAdmin } from "./admin";
+import { createAgentUser } from "./agents";
 import { trpcMutation } from "./trpc";
 
 // The Source servers pages with a real agent registered against the console under test.
@@ -13,18 +14,14 @@ const ROOT = path.resolve(import.meta.dirname, "..");
 let agent: ChildProcess | undefined;
 let stateDir: string;
 let agentUserId: string | undefined;
-const SMS_FULL_ACCESS_ID = "00000000-0000-4000-8000-000000000001";
 
 
 test.beforeAll(async ({ browser, baseURL }) => {
   const page = await browser.newPage();
   await signInAsAdmin(page);
   // The agent signs as a user of its own with SMS FullAccess, as an operator would set it up.
-  const suffix = Math.random().toString(36).slice(2, 8);
-  const user = await trpcMutation<{ id: string }>(page.request, "iam.users.create", { email: `agent-${suffix}@acme.test`, name: `Agent ${suffix}`, initialPassword: "agent-e2e-pass-1" });
-  agentUserId = user.id;
-  await trpcMutation(page.request, "iam.policies.attach", { policyId: SMS_FULL_ACCESS_ID, principalType: "user", principalId: user.id });
-  const key = await trpcMutation<{ accessKeyId: string; secretAccessKey: string }>(page.request, "iam.accessKeys.create", { userId: user.id, description: "e2e servers agent" });
+  const key = await createAgentUser(page.request, "servers");
+  agentUserId = key.userId;
   await page.close();
   stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "ferry-e2e-agent-"));
   agent = spawn(process.execPath, [path.join(ROOT, "agent/bin/ferry-agent.mjs"), "source"], {

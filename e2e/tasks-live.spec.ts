@@ -5,6 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { expect, test } from "@playwright/test";
 import { signInAsAdmin } from "./admin";
+import { createAgentUser, registeredServerId } from "./agents";
 import { trpcMutation } from "./trpc";
 
 // The task page while a real pass runs: a file-level task between two agents on this machine,
@@ -13,7 +14,6 @@ import { trpcMutation } from "./trpc";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const SCREENS = "e2e/.artifacts/screens";
-const SMS_FULL_ACCESS_ID = "00000000-0000-4000-8000-000000000001";
 const MiB = 1024 * 1024;
 const TASK_NAME = `live-${Date.now().toString(36)}`;
 
@@ -23,8 +23,6 @@ let agentUserId: string | undefined;
 let sourceId: string;
 let targetId: string;
 let sourceDir: string;
-
-
 
 function tempFolder(prefix: string): string {
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -38,30 +36,12 @@ function startAgent(args: string[], env: Record<string, string>): string {
   return stateDir;
 }
 
-async function registeredServerId(stateDir: string): Promise<string> {
-  let id: string | null = null;
-  await expect
-    .poll(() => {
-      try {
-        id = (JSON.parse(fs.readFileSync(path.join(stateDir, "state.json"), "utf8")) as { serverId: string | null }).serverId;
-      } catch {
-        id = null;
-      }
-      return id;
-    }, { timeout: 30_000 })
-    .not.toBeNull();
-  return id!;
-}
-
 test.beforeAll(async ({ browser, baseURL }) => {
   test.setTimeout(120_000);
   const page = await browser.newPage();
   await signInAsAdmin(page);
-  const suffix = Math.random().toString(36).slice(2, 8);
-  const user = await trpcMutation<{ id: string }>(page.request, "iam.users.create", { email: `live-agent-${suffix}@acme.test`, name: `Live agent ${suffix}`, initialPassword: "agent-e2e-pass-1" });
-  agentUserId = user.id;
-  await trpcMutation(page.request, "iam.policies.attach", { policyId: SMS_FULL_ACCESS_ID, principalType: "user", principalId: user.id });
-  const key = await trpcMutation<{ accessKeyId: string; secretAccessKey: string }>(page.request, "iam.accessKeys.create", { userId: user.id, description: "e2e live task agents" });
+  const key = await createAgentUser(page.request, "live");
+  agentUserId = key.userId;
   const env = { FERRY_CONSOLE_URL: baseURL!, FERRY_AK: key.accessKeyId, FERRY_SK: key.secretAccessKey };
 
   // Incompressible data, so the limit (not compression) sets the pace.

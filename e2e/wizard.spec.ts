@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { expect, test, type Page } from "@playwright/test";
 import { signIn, signInAsAdmin } from "./admin";
+import { createAgentUser, registeredServerId } from "./agents";
 import { trpcMutation, trpcQuery } from "./trpc";
 
 // The task wizard against real agents: a source agent and a target agent (offering image files
@@ -11,7 +12,6 @@ import { trpcMutation, trpcQuery } from "./trpc";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const SCREENS = "e2e/.artifacts/screens";
-const SMS_FULL_ACCESS_ID = "00000000-0000-4000-8000-000000000001";
 const SMS_READ_ONLY_ACCESS_ID = "00000000-0000-4000-8000-000000000002";
 const TASK_NAME = "e2e wizard task";
 const GiB = 1024 ** 3;
@@ -25,9 +25,6 @@ let sourceDisk: { path: string; sizeBytes: number };
 let smallDisk: string;
 let bigDisk: string;
 
-
-
-
 function tempFolder(prefix: string): string {
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   folders.push(folder);
@@ -40,34 +37,12 @@ function startAgent(args: string[], env: Record<string, string>): string {
   return stateDir;
 }
 
-/** The server id an agent got at registration, from its state folder. */
-async function registeredServerId(stateDir: string): Promise<string> {
-  let id: string | null = null;
-  await expect
-    .poll(
-      () => {
-        try {
-          id = (JSON.parse(fs.readFileSync(path.join(stateDir, "state.json"), "utf8")) as { serverId: string | null }).serverId;
-        } catch {
-          id = null;
-        }
-        return id;
-      },
-      { timeout: 30_000 },
-    )
-    .not.toBeNull();
-  return id!;
-}
-
 test.beforeAll(async ({ browser, baseURL }) => {
   test.setTimeout(120_000);
   const page = await browser.newPage();
   await signInAsAdmin(page);
-  const suffix = Math.random().toString(36).slice(2, 8);
-  const user = await trpcMutation<{ id: string }>(page.request, "iam.users.create", { email: `wizard-agent-${suffix}@acme.test`, name: `Wizard agent ${suffix}`, initialPassword: "agent-e2e-pass-1" });
-  agentUserId = user.id;
-  await trpcMutation(page.request, "iam.policies.attach", { policyId: SMS_FULL_ACCESS_ID, principalType: "user", principalId: user.id });
-  const key = await trpcMutation<{ accessKeyId: string; secretAccessKey: string }>(page.request, "iam.accessKeys.create", { userId: user.id, description: "e2e wizard agents" });
+  const key = await createAgentUser(page.request, "wizard");
+  agentUserId = key.userId;
   const env = { FERRY_CONSOLE_URL: baseURL!, FERRY_AK: key.accessKeyId, FERRY_SK: key.secretAccessKey };
 
   sourceId = await registeredServerId(startAgent(["source"], env));
