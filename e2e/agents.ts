@@ -1,3 +1,4 @@
+import type { ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { expect, type APIRequestContext } from "@playwright/test";
@@ -33,4 +34,23 @@ export async function registeredServerId(stateDir: string): Promise<string> {
     )
     .not.toBeNull();
   return id!;
+}
+
+/** Kills agent processes and waits until each has exited, so nothing still writes into folders about to be removed. */
+export async function stopAgents(children: ChildProcess[]): Promise<void> {
+  await Promise.all(
+    children.map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          child.once("exit", () => resolve());
+          child.kill("SIGKILL");
+        }),
+    ),
+  );
+}
+
+/** Removes a test folder; retries because a killed process's last writes may still be settling. */
+export function removeFolder(folder: string): void {
+  fs.rmSync(folder, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
 }

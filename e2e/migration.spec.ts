@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { expect, test, type Page } from "@playwright/test";
 import { signInAsAdmin } from "./admin";
-import { createAgentUser } from "./agents";
+import { createAgentUser, removeFolder, stopAgents } from "./agents";
 import { trpcMutation, trpcQuery } from "./trpc";
 
 // A whole migration with real processes: a source agent and a target agent on this machine, a
@@ -66,7 +66,7 @@ test.describe.configure({ mode: "serial" });
 
 /** Stops the agents and removes their tasks and servers, so the next test (or spec) starts clean. */
 async function removeAgentsAndServers(page: Page) {
-  for (const child of processes.splice(0)) child.kill("SIGKILL");
+  await stopAgents(processes.splice(0));
   const tasks = await trpcQuery<{ id: string; version: number }[]>(page.request, "tasks.list", {});
   for (const task of tasks) await trpcMutation(page.request, "tasks.delete", { taskId: task.id, version: task.version }).catch(() => undefined);
   for (const role of ["source", "target"] as const) {
@@ -82,7 +82,7 @@ test.afterAll(async ({ browser }) => {
   await removeAgentsAndServers(page);
   if (agentUserId) await trpcMutation(page.request, "iam.users.delete", { userId: agentUserId }).catch(() => undefined);
   await page.close();
-  if (work) fs.rmSync(work, { recursive: true, force: true });
+  if (work) removeFolder(work);
 });
 
 test("a file-level migration through the wizard: verified copy, sync after a change, launch", async ({ page, baseURL }) => {
@@ -221,5 +221,6 @@ test("a block-level migration of a server whose disk is an ext4 image: created i
   const blockTaskId = taskUrl.split("/").pop()!;
   const task = await trpcQuery<{ version: number }>(page.request, "tasks.get", { taskId: blockTaskId });
   await trpcMutation(page.request, "tasks.delete", { taskId: blockTaskId, version: task.version });
-  fs.rmSync(dir, { recursive: true, force: true });
+  await stopAgents(processes.splice(0));
+  removeFolder(dir);
 });

@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { expect, test } from "@playwright/test";
 import { signInAsAdmin } from "./admin";
-import { createAgentUser } from "./agents";
+import { createAgentUser, removeFolder, stopAgents } from "./agents";
 import { trpcMutation } from "./trpc";
 
 // The Source servers pages with a real agent registered against the console under test.
@@ -32,8 +32,8 @@ test.beforeAll(async ({ browser, baseURL }) => {
 });
 
 test.afterAll(async ({ browser }) => {
-  agent?.kill("SIGKILL");
-  if (stateDir) fs.rmSync(stateDir, { recursive: true, force: true });
+  if (agent) await stopAgents([agent]);
+  if (stateDir) removeFolder(stateDir);
   if (!agentUserId) return;
   const page = await browser.newPage();
   await signInAsAdmin(page);

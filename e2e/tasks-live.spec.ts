@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { expect, test } from "@playwright/test";
 import { signInAsAdmin } from "./admin";
-import { createAgentUser, registeredServerId } from "./agents";
+import { createAgentUser, registeredServerId, removeFolder, stopAgents } from "./agents";
 import { trpcMutation } from "./trpc";
 
 // The task page while a real pass runs: a file-level task between two agents on this machine,
@@ -54,8 +54,8 @@ test.beforeAll(async ({ browser, baseURL }) => {
 });
 
 test.afterAll(async ({ browser }) => {
-  for (const agent of agents) agent.kill("SIGKILL");
-  for (const folder of folders) fs.rmSync(folder, { recursive: true, force: true });
+  await stopAgents(agents);
+  for (const folder of folders) removeFolder(folder);
   if (!agentUserId) return;
   const page = await browser.newPage();
   await signInAsAdmin(page);

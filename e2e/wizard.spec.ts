@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { expect, test, type Page } from "@playwright/test";
 import { signIn, signInAsAdmin } from "./admin";
-import { createAgentUser, registeredServerId } from "./agents";
+import { createAgentUser, registeredServerId, removeFolder, stopAgents } from "./agents";
 import { trpcMutation, trpcQuery } from "./trpc";
 
 // The task wizard against real agents: a source agent and a target agent (offering image files
@@ -68,8 +68,8 @@ test.beforeAll(async ({ browser, baseURL }) => {
 });
 
 test.afterAll(async ({ browser }) => {
-  for (const agent of agents) agent.kill("SIGKILL");
-  for (const folder of folders) fs.rmSync(folder, { recursive: true, force: true });
+  await stopAgents(agents);
+  for (const folder of folders) removeFolder(folder);
   if (!agentUserId) return;
   const page = await browser.newPage();
   await signInAsAdmin(page);
