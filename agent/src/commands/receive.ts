@@ -34,6 +34,9 @@ so an interrupted copy resumes when the same send is run again.
   --limit RATE         ask senders to send at most RATE bytes per second (e.g. 50M)
   --limit-file PATH    a file holding such a rate ("off" for none); re-read when it changes and
                        on SIGHUP, and running senders are told at once
+  --grow               on a target device larger than the source, grow the partition that ends
+                       last to the end of the disk once the copy is verified (the default)
+  --no-grow            keep that partition's size (a GPT's backup header still moves to the end)
 `;
 
 export interface ReceiveCommandOptions {
@@ -45,6 +48,8 @@ export interface ReceiveCommandOptions {
   checkpointBytes?: number;
   limitBytesPerSecond?: number;
   limitFile?: string;
+  /** Grow the last partition onto a larger target device (--grow, the default; --no-grow). */
+  growLastPartition: boolean;
 }
 
 export function parseReceiveArgs(argv: string[]): ReceiveCommandOptions | "help" {
@@ -61,6 +66,8 @@ export function parseReceiveArgs(argv: string[]): ReceiveCommandOptions | "help"
         checkpoint: { type: "string" },
         limit: { type: "string" },
         "limit-file": { type: "string" },
+        grow: { type: "boolean" },
+        "no-grow": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -91,7 +98,18 @@ export function parseReceiveArgs(argv: string[]): ReceiveCommandOptions | "help"
     if (n === null) throw new UserError(`--limit must be a rate such as 50M, got "${v.limit}"`, 2);
     limitBytesPerSecond = n;
   }
-  return { listen: v.listen, token: v.token, outDir: path.resolve(v.out), maps, once: v.once ?? false, checkpointBytes, limitBytesPerSecond, limitFile: v["limit-file"] };
+  if (v.grow && v["no-grow"]) throw new UserError("--grow and --no-grow contradict each other", 2);
+  return {
+    listen: v.listen,
+    token: v.token,
+    outDir: path.resolve(v.out),
+    maps,
+    once: v.once ?? false,
+    checkpointBytes,
+    limitBytesPerSecond,
+    limitFile: v["limit-file"],
+    growLastPartition: !v["no-grow"],
+  };
 }
 
 export async function startReceive(options: ReceiveCommandOptions, log: (l: string) => void): Promise<RunningReceiver> {
@@ -106,6 +124,7 @@ export async function startReceive(options: ReceiveCommandOptions, log: (l: stri
       maps: options.maps,
       checkpointBytes: options.checkpointBytes,
       limitBytesPerSecond: options.limitBytesPerSecond ?? null,
+      growLastPartition: options.growLastPartition,
       log,
     });
   } catch (error) {

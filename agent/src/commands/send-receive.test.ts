@@ -22,6 +22,9 @@ describe("send/receive arguments", () => {
     expect(() => parseSendArgs(["--to", "h:1", "--token", "t"])).toThrow(/--block/);
     expect(() => parseReceiveArgs(["--listen", ":1", "--token", "t"])).toThrow(/--out/);
     expect(parseReceiveArgs(["--listen", ":1", "--token", "t", "--out", "/x", "--map", "a=/dev/sdb"])).toMatchObject({ maps: { a: "/dev/sdb" } });
+    expect(parseReceiveArgs(["--listen", ":1", "--token", "t", "--out", "/x"])).toMatchObject({ growLastPartition: true });
+    expect(parseReceiveArgs(["--listen", ":1", "--token", "t", "--out", "/x", "--no-grow"])).toMatchObject({ growLastPartition: false });
+    expect(() => parseReceiveArgs(["--listen", ":1", "--token", "t", "--out", "/x", "--grow", "--no-grow"])).toThrow(/contradict/);
     expect(parseSendArgs(["--to", "h:1", "--token", "t", "--block", "a", "--block", "b", "--as", "n"])).toMatchObject({ blocks: ["a", "b"], names: ["n"] });
   });
 });

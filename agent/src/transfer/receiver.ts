@@ -11,6 +11,7 @@ import { decodeExtents, windowPieces, type Extent } from "./chunk-plan";
 import { statTarget } from "./device-size";
 import { FrameChannel } from "./frame-channel";
 import { FrameFlag, FrameType, controlFrame, crc32, parseControlPayload, type Frame } from "./frames";
+import { growTargetAfterVerify, type TargetGrowOptions } from "./grow-target";
 import { readFullyAt } from "./layout/read-at";
 import { TargetState, STATE_VERSION } from "./receiver-state";
 import { serverTlsOptions, type TransferCredentials } from "./tls-credentials";
@@ -19,7 +20,7 @@ import { receiveFileSession, type FilesReceipt } from "./files/file-receiver";
 export const DEFAULT_CHECKPOINT_BYTES = 64 * 1024 * 1024;
 const MAX_PENDING_WRITES = 32;
 
-export interface ReceiverOptions {
+export interface ReceiverOptions extends TargetGrowOptions {
   host: string;
   port: number;
   credentials: TransferCredentials;
@@ -476,6 +477,7 @@ async function runSession(
           // The sender compared our table with its own; we check its digest against ours too.
           if (w.state.chunks.size !== v.chunks || tableDigest(w.state.chunks) !== v.digest) throw new Error("sender's digest does not match the chunks written here");
           await w.markVerified(v.chunks, v.digest);
+          await growTargetAfterVerify(w.targetPath, w.hello.size, w.state, options);
           log(`${w.hello.name}: verified ${v.chunks} of ${v.chunks} chunks (${w.bytesWritten} bytes written${w.corruptFrames ? `, ${w.corruptFrames} corrupt frames re-sent` : ""})`);
           disks.push({
             name: w.hello.name,
