@@ -46,9 +46,8 @@ export const tasks = pgTable(
     diskMapping: jsonb().notNull().$type<unknown>(),
     migrationTemplateId: uuid().references(() => migrationTemplates.id, { onDelete: "set null" }),
     serverTemplateId: uuid().references(() => serverTemplates.id, { onDelete: "set null" }),
-    /** The pass in progress (full copy or a sync), its sealed token and the target's address. */
+    /** The pass in progress (full copy or a sync) and the target's address; its certificates are in task_certificates. */
     passId: uuid(),
-    passSealedToken: text(),
     passTargetAddress: text(),
     passIsSync: boolean().notNull().default(false),
     /** Launch as soon as the current sync pass is verified (a final sync before the cut-over). */

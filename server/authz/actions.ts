@@ -46,6 +46,7 @@ export const ACTIONS = [
   { action: "sms:task:sync", description: "Run an incremental sync", access: "write" },
   { action: "sms:task:launch", description: "Launch the target server (cut over)", access: "write" },
   { action: "sms:task:progress", description: "Report task progress (agent)", access: "write", agent: true },
+  { action: "sms:task:certificate", description: "Get a task pass's TLS certificate signed from a CSR (agent)", access: "write", agent: true },
 
   // Migration templates.
   { action: "sms:template:list", description: "List migration templates", access: "read" },

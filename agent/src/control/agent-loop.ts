@@ -28,6 +28,7 @@ export const API = {
   result: "api/agent/v1/commands/result",
   logs: "api/agent/v1/logs",
   taskProgress: "api/agent/v1/tasks/progress",
+  taskCertificate: "api/agent/v1/tasks/certificate",
 } as const;
 
 const okSchema = z.object({ state: z.string() });

@@ -1,6 +1,8 @@
 import fs from "node:fs/promises";
 import path from "node:path";
+import { X509Certificate } from "node:crypto";
 import { UserError } from "../errors";
+import { taskCertificateName } from "../protocol/v1/certificates";
 import type { CommandResult } from "../protocol/v1/control";
 import { taskAbortPayloadSchema, taskSendPayloadSchema, type TaskSendPayload, type TaskSendResult } from "../protocol/v1/tasks";
 import { statTarget } from "../transfer/device-size";
@@ -10,8 +12,10 @@ import { detectValidLayout } from "../transfer/layout/valid-ranges";
 import { formatBytes } from "../transfer/parse-rate";
 import { sendDisks, TransferError, type DiskSendResult, type SendProgress } from "../transfer/sender";
 import { SpeedLimit } from "../transfer/speed-limit";
+import type { CertificateCredentials } from "../transfer/tls-credentials";
 import type { CommandContext } from "./agent-loop";
 import type { JournalRecord } from "./command-journal";
+import { obtainPassCertificate } from "./task-certificates";
 import { ProgressReporter } from "./task-progress";
 
 export const RESTARTED_DURING_COPY = "The agent restarted during the copy; start the task again to resume.";
@@ -96,6 +100,7 @@ export class SourceTasks {
     if (!target || !target.host || target.port === 0) throw new UserError(`the target address "${payload.targetAddress}" is not HOST:PORT`);
     if (payload.mode === "block" && payload.disks.length === 0) throw new UserError("the task names no disk to copy");
     if (payload.mode === "file" && !payload.sourceRoot) throw new UserError("the file-level task names no source folder");
+    checkTargetCertificate(payload);
     const disks = payload.mode === "block" ? await this.measureDisks(payload) : [{ name: "files", totalBytes: 0 }];
     // The reporter's "stop" aborts through this controller; the caller's signal (task_abort, the
     // agent stopping) chains into it.
@@ -137,8 +142,10 @@ export class SourceTasks {
     const dataLog = (line: string) => log.info(line, { taskId: payload.taskId });
     log.info("task copy starting", { taskId: payload.taskId, passId: payload.passId, mode: payload.mode, isSync: payload.isSync, target: payload.targetAddress });
     reporter.start();
-    const credentials = { kind: "token" as const, token: payload.token };
     try {
+      // The pass's key is made here and stays in this process; the console signs only its CSR.
+      const issued = await obtainPassCertificate(context.console, { agentId: context.agentId, taskId: payload.taskId, passId: payload.passId, role: "source" }, controller.signal);
+      const credentials: CertificateCredentials = { kind: "certificate", ...issued, peerCertPem: payload.targetCertPem };
       if (payload.mode === "block") {
         const results = await sendDisks({
           host: target.host,
@@ -212,9 +219,25 @@ export class SourceTasks {
   }
 }
 
+/** The certificate the console hands over to pin must be this pass's target's, or nothing is sent. */
+function checkTargetCertificate(payload: TaskSendPayload) {
+  let names: string | undefined;
+  try {
+    names = new X509Certificate(payload.targetCertPem).subjectAltName;
+  } catch {
+    throw new UserError("the console sent a target certificate this agent cannot read");
+  }
+  if (!names?.split(", ").includes(`URI:${taskCertificateName(payload.taskId, payload.passId, "target")}`)) {
+    throw new UserError("the target certificate the console sent is not the one of this task pass's target");
+  }
+}
+
 function describeSendError(error: unknown): Error {
   if (error instanceof UserError) return error;
-  if (error instanceof TransferError) return new UserError(`The copy failed: ${error.message}`);
+  if (error instanceof TransferError) {
+    // The data plane words a refused handshake for direct mode's shared token; here there is none.
+    return new UserError(`The copy failed: ${error.message.replace("the token does not match", "the certificates do not match")}`);
+  }
   const e = error as NodeJS.ErrnoException;
   if (e.code === "ENOENT") return new UserError(`The copy failed: ${e.path ?? "a source path"} does not exist on this server.`);
   if (e.code === "EACCES" || e.code === "EPERM") return new UserError(`The copy failed: the agent may not read ${e.path ?? "the source"} (${e.code}); run it as root.`);

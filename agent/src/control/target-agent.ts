@@ -25,7 +25,8 @@ export type TargetAgentOptions = {
 /**
  * A running target agent: the shared agent loop, registered as a target server with what it
  * offers, taking task_receive (start a receiver for a pass), task_abort and task_launch. The data
- * itself comes straight from the source agent over TLS; the console only brokers the address.
+ * itself comes straight from the source agent over TLS with certificates the console issues per
+ * pass; the console only brokers the address and the target's certificate.
  */
 export async function runTargetAgent(options: TargetAgentOptions): Promise<AgentOutcome> {
   let capabilities: TargetCapabilities | null = null;
@@ -59,7 +60,7 @@ export async function runTargetAgent(options: TargetAgentOptions): Promise<Agent
       return { response, hostname: report.hostname };
     },
     handlers: {
-      task_receive: (record) => tasks.receive(record),
+      task_receive: (record, context) => tasks.receive(record, context),
       task_abort: (record) => tasks.abort(record),
       task_launch: (record) => tasks.launch(record),
       task_cleanup: (record) => tasks.cleanup(record),

@@ -6,6 +6,7 @@ import { z } from "zod";
 import { readFileIfExists, writeFileAtomic } from "../config/files";
 import { writeStaticNetwork } from "./static-network";
 import { UserError } from "../errors";
+import { taskCertificateName } from "../protocol/v1/certificates";
 import type { CommandResult } from "../protocol/v1/control";
 import type { TargetCapabilities } from "../protocol/v1/register";
 import {
@@ -19,8 +20,11 @@ import {
 } from "../protocol/v1/tasks";
 import { configureTarget } from "../transfer/files/configure-target";
 import { startReceiver, type RunningReceiver, type SessionResult } from "../transfer/receiver";
+import type { CertificateCredentials } from "../transfer/tls-credentials";
 import type { Logger } from "../logging/logger";
+import type { CommandContext } from "./agent-loop";
 import type { JournalRecord } from "./command-journal";
+import { obtainPassCertificate } from "./task-certificates";
 import { formatAddress, isInside, resolveExisting, type PortRange } from "./target-offer";
 
 /** A receiver nobody finished a session with in this long is closed (the pass was abandoned). */
@@ -50,7 +54,6 @@ type PassOutcome = TaskRecord["passes"][number]["outcome"];
 type RunningPass = {
   taskId: string;
   passId: string;
-  token: string;
   mode: "block" | "file";
   address: string;
   /** Real paths this pass writes: target disks, or the output folder. */
@@ -171,11 +174,11 @@ export class TargetTasks {
     return made;
   }
 
-  async receive(record: JournalRecord): Promise<CommandResult> {
+  async receive(record: JournalRecord, context: CommandContext): Promise<CommandResult> {
     const payload = parsePayload(taskReceivePayloadSchema, record);
     const existing = this.passes.get(payload.passId);
     if (existing) {
-      if (existing.token !== payload.token) throw new UserError("refused: a receiver already runs for this pass with another token");
+      if (existing.taskId !== payload.taskId) throw new UserError("refused: a receiver already runs for this pass id, for another task");
       return { message: `The receiver for this pass already listens on ${existing.address}.`, details: { address: existing.address } };
     }
     const writes = payload.mode === "block" ? this.checkDisks(payload) : [this.checkOutDir(payload)];
@@ -189,7 +192,10 @@ export class TargetTasks {
     const maps = payload.mode === "block" ? Object.fromEntries(payload.disks.map((d, i) => [d.name, writes[i]!])) : undefined;
     const receiveHost = this.options.capabilities().receiveHost;
     const listenHost = net.isIPv6(receiveHost) ? "::" : "0.0.0.0";
-    const receiver = await this.listen(listenHost, { token: payload.token, outDir, maps, taskId: payload.taskId });
+    // The pass's key is made here and stays in this process; the console signs only its CSR.
+    const issued = await obtainPassCertificate(context.console, { agentId: context.agentId, taskId: payload.taskId, passId: payload.passId, role: "target" }, context.signal);
+    const credentials: CertificateCredentials = { kind: "certificate", ...issued, peerName: taskCertificateName(payload.taskId, payload.passId, "source") };
+    const receiver = await this.listen(listenHost, { credentials, outDir, maps, taskId: payload.taskId });
     const address = formatAddress(receiveHost, receiver.address.port);
 
     const previous = this.readTask(payload.taskId);
@@ -220,12 +226,12 @@ export class TargetTasks {
       this.passes.delete(payload.passId);
       await closeSoon(receiver);
     })();
-    this.passes.set(payload.passId, { taskId: payload.taskId, passId: payload.passId, token: payload.token, mode: payload.mode, address, writes, receiver, stop, ended });
+    this.passes.set(payload.passId, { taskId: payload.taskId, passId: payload.passId, mode: payload.mode, address, writes, receiver, stop, ended });
     this.log.info("receiver listening for a task pass", { taskId: payload.taskId, passId: payload.passId, mode: payload.mode, address, writes });
     return { message: `Receiving on ${address} into ${writes.join(", ")}.`, details: { address } };
   }
 
-  private async listen(host: string, o: { token: string; outDir: string; maps?: Record<string, string>; taskId: string }): Promise<RunningReceiver> {
+  private async listen(host: string, o: { credentials: CertificateCredentials; outDir: string; maps?: Record<string, string>; taskId: string }): Promise<RunningReceiver> {
     const ports = this.options.portRange ? range(this.options.portRange) : [0];
     for (const port of ports) {
       if (port !== 0 && !(await isPortFree(port, host))) continue;
@@ -233,7 +239,7 @@ export class TargetTasks {
         return await startReceiver({
           host,
           port,
-          credentials: { kind: "token", token: o.token },
+          credentials: o.credentials,
           outDir: o.outDir,
           maps: o.maps,
           log: (line) => this.log.info(line, { taskId: o.taskId }),

@@ -1,10 +1,11 @@
-import { randomBytes, randomUUID } from "node:crypto";
+import { X509Certificate, randomBytes, randomUUID } from "node:crypto";
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { validateConfig } from "../config/config";
 import { createLogger } from "../logging/logger";
+import { taskCertificateName } from "../protocol/v1/certificates";
 import type { SourceReport } from "../protocol/v1/report";
 import type { TaskSendResult, TransferOptions } from "../protocol/v1/tasks";
 import { diffTrees, snapshotTree } from "../transfer/files/testing/tree-snapshot";
@@ -96,25 +97,31 @@ async function agentIds() {
 
 const options = (more: Partial<TransferOptions> = {}): TransferOptions => ({ limitBytesPerSecond: null, compress: false, excludes: [], ...more });
 
-/** task_receive on the target, then task_send to the address it answered. */
+/**
+ * task_receive on the target, then task_send to the address it answered, with the certificate the
+ * console issued to the target for the pass (as the console hands it over).
+ */
 async function runPass(
   ids: { source: string; target: string },
   pass: { mode: "block" | "file"; disks?: { sourcePath: string; name: string; targetPath: string }[]; outDir?: string; sourceRoot?: string; options?: TransferOptions },
+  /** What task_send hands the source to pin, instead of the target's certificate. */
+  pinned?: (pass: { taskId: string; passId: string }) => Promise<string>,
 ) {
   const taskId = randomUUID();
   const passId = randomUUID();
-  const token = randomBytes(32).toString("hex");
-  const receive = fake.queue(ids.target, "task_receive", { taskId, passId, mode: pass.mode, isSync: false, token, disks: pass.disks ?? [], outDir: pass.outDir ?? null });
+  const receive = fake.queue(ids.target, "task_receive", { taskId, passId, mode: pass.mode, isSync: false, disks: pass.disks ?? [], outDir: pass.outDir ?? null });
   await until(() => isFinished(receive), "task_receive's result");
   expect(receive.result?.message, receive.result?.message).toMatch(/^Receiving on /);
   expect(receive.state).toBe("succeeded");
   const address = receive.result!.details!.address as string;
+  const targetCertPem = fake.certificateOf(passId, "target");
+  expect(targetCertPem, "the target's certificate for the pass").toBeDefined();
   const send = fake.queue(ids.source, "task_send", {
     taskId,
     passId,
     mode: pass.mode,
     isSync: false,
-    token,
+    targetCertPem: pinned ? await pinned({ taskId, passId }) : targetCertPem,
     targetAddress: address,
     disks: pass.disks ?? [],
     sourceRoot: pass.sourceRoot ?? null,
@@ -141,6 +148,8 @@ afterEach(async () => {
   await fake.stop();
   expect(fake.unsigned).toEqual([]);
   expect(fake.refused).toEqual([]);
+  // The agents' pass keys stay on their machines: no request to the console ever carries one.
+  expect(fake.privateKeysSeen).toEqual([]);
 });
 
 afterAll(() => {
@@ -209,9 +218,17 @@ describe.skipIf(!canRun)("migration tasks through the agents (needs e2fsprogs)",
     const target = startTarget({ fileRoot });
     startSource();
     const ids = await agentIds();
-    const { send, taskId } = await runPass(ids, { mode: "file", outDir: "web-01", sourceRoot: src });
+    const { send, taskId, passId } = await runPass(ids, { mode: "file", outDir: "web-01", sourceRoot: src });
     await until(() => isFinished(send), "task_send's result");
     expect(send.result?.message).toMatch(/^Copied and verified/);
+    // Each agent asked for its own role's certificate for this pass, with a key of its own.
+    const issued = fake.certificates.filter((c) => c.passId === passId);
+    expect(issued.map((c) => [c.role, c.agentId, c.taskId])).toEqual([
+      ["target", ids.target, taskId],
+      ["source", ids.source, taskId],
+    ]);
+    expect(new X509Certificate(issued[1]!.certPem).subjectAltName).toBe(`URI:${taskCertificateName(taskId, passId, "source")}`);
+    expect(new X509Certificate(issued[0]!.certPem).publicKey.equals(new X509Certificate(issued[1]!.certPem).publicKey)).toBe(false);
     const result = send.result!.details as TaskSendResult;
     expect(result.verifiedCount).toBe(result.totalCount);
     const out = path.join(fs.realpathSync(fileRoot), "web-01");
@@ -240,6 +257,23 @@ describe.skipIf(!canRun)("migration tasks through the agents (needs e2fsprogs)",
     expect(fs.readFileSync(path.join(out, "etc/network/interfaces"), "utf8")).not.toContain("52:54:00");
     expect(fs.readFileSync(path.join(src, "etc/network/interfaces"), "utf8")).toContain("52:54:00");
     expect(launch.result!.message).toMatch(/Not done: no machine was started/);
+  });
+
+  it("the source sends nothing to a receiver whose certificate is not the one the console pinned", async () => {
+    const src = path.join(work, "pin-src");
+    fs.mkdirSync(src, { recursive: true });
+    fs.writeFileSync(path.join(src, "a.txt"), "a\n");
+    const fileRoot = makeTempDir("pin-root");
+    startTarget({ fileRoot });
+    startSource();
+    const ids = await agentIds();
+    // Signed by the same CA, for the same task, pass and role, yet not the certificate the target holds.
+    const impostor = async (pass: { taskId: string; passId: string }) => (await fake.ca.issue({ ...pass, role: "target" })).certPem;
+    const { send } = await runPass(ids, { mode: "file", outDir: "pinned", sourceRoot: src }, impostor);
+    await until(() => isFinished(send), "task_send's result");
+    expect(send.state).toBe("failed");
+    expect(send.result!.message).toMatch(/does not match the pinned one/);
+    expect(fs.readdirSync(path.join(fs.realpathSync(fileRoot), "pinned")).filter((n) => n !== ".ferry")).toEqual([]);
   });
 
   it("runs the launch hook (--launch-command) with the task's details after configuring the target", async () => {
@@ -300,7 +334,7 @@ describe.skipIf(!canRun)("migration tasks through the agents (needs e2fsprogs)",
     const fileRoot = makeTempDir("task-root");
     startTarget({ disksDir, fileRoot });
     const { target } = { target: await until(() => fake.agentIdOf(API.registerTarget), "the target's registration") };
-    const base = { taskId: randomUUID(), passId: randomUUID(), isSync: false, token: "ab".repeat(32) };
+    const base = { taskId: randomUUID(), passId: randomUUID(), isSync: false };
     const block = fake.queue(target, "task_receive", { ...base, mode: "block", disks: [{ sourcePath: "/dev/sda", name: "sda", targetPath: elsewhere }], outDir: null });
     const sneaky = fake.queue(target, "task_receive", {
       ...base,

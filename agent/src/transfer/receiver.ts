@@ -14,7 +14,7 @@ import { FrameFlag, FrameType, controlFrame, crc32, parseControlPayload, type Fr
 import { growTargetAfterVerify, type TargetGrowOptions } from "./grow-target";
 import { readFullyAt } from "./layout/read-at";
 import { TargetState, STATE_VERSION } from "./receiver-state";
-import { serverTlsOptions, type TransferCredentials } from "./tls-credentials";
+import { refusesPeer, serverTlsOptions, type TransferCredentials } from "./tls-credentials";
 import { receiveFileSession, type FilesReceipt } from "./files/file-receiver";
 
 export const DEFAULT_CHECKPOINT_BYTES = 64 * 1024 * 1024;
@@ -542,6 +542,7 @@ export async function startReceiver(options: ReceiverOptions): Promise<RunningRe
   let limit = options.limitBytesPerSecond ?? null;
   const channels = new Set<FrameChannel>();
   const server = tls.createServer(serverTlsOptions(options.credentials), (socket) => {
+    if (refusesPeer(options.credentials, socket, log)) return;
     socket.setNoDelay(true);
     const channel = new FrameChannel(socket);
     channels.add(channel);

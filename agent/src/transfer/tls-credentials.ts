@@ -6,12 +6,24 @@ import type tls from "node:tls";
  * - "token" (direct mode): both derive a TLS 1.3 pre-shared key from the shared token, so the
  *   handshake itself fails on a wrong token: no certificate, and no byte of session data, before
  *   both ends proved they know it. PSK with (EC)DHE key exchange keeps forward secrecy.
- * - "certificate" (console mode, later): each side has a key it made locally and a certificate the
- *   control plane signed from its CSR; each pins the peer's certificate it got from the console.
+ * - "certificate" (console mode): each side has a P-256 key it made itself for the pass and a
+ *   certificate the console's account CA signed from its CSR. The source (client) pins the target's
+ *   certificate the console handed it; the target (server) takes only a client certificate of the
+ *   same CA whose name is this pass's source (see protocol/v1/certificates.ts).
  */
-export type TransferCredentials =
-  | { kind: "token"; token: string }
-  | { kind: "certificate"; certPem: string; keyPem: string; peerCertPem: string };
+export type TransferCredentials = { kind: "token"; token: string } | CertificateCredentials;
+
+export type CertificateCredentials = {
+  kind: "certificate";
+  certPem: string;
+  keyPem: string;
+  /** The account CA both ends' certificates chain to. */
+  caPem: string;
+  /** Client side: the only server certificate accepted (compared by SHA-256 fingerprint). */
+  peerCertPem?: string;
+  /** Server side: the URI name the client certificate must carry. */
+  peerName?: string;
+};
 
 const PSK_IDENTITY = "ferry-direct-v1";
 const CIPHERS = "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
@@ -44,7 +56,33 @@ export function serverTlsOptions(creds: TransferCredentials): tls.TlsOptions {
       pskCallback: (_socket, identity) => (identity === PSK_IDENTITY ? psk : null),
     };
   }
-  return { ...base, cert: creds.certPem, key: creds.keyPem, ca: [creds.peerCertPem], requestCert: true, rejectUnauthorized: true };
+  if (!creds.peerName) throw new Error("a certificate receiver needs the name its client must carry");
+  // OpenSSL checks the chain to the account CA (and the clientAuth usage) in the handshake;
+  // refusesPeer checks the name right after it.
+  return { ...base, cert: creds.certPem, key: creds.keyPem, ca: [creds.caPem], requestCert: true, rejectUnauthorized: true };
+}
+
+/** The URIs of a certificate's subject alternative name, from Node's "URI:a, DNS:b" form. */
+function uriNames(subjectAltName: string | undefined): string[] {
+  return (subjectAltName ?? "")
+    .split(", ")
+    .filter((entry) => entry.startsWith("URI:"))
+    .map((entry) => entry.slice(4));
+}
+
+/**
+ * Server side, first thing in the connection handler: drops an authenticated client whose
+ * certificate names another peer (say, the source of another task of the same account). Node
+ * verifies the chain during the handshake but has no hook for the name, so this runs right after
+ * it, before a byte of the session is read. Token credentials have nothing more to check.
+ */
+export function refusesPeer(creds: TransferCredentials, socket: tls.TLSSocket, log: (line: string) => void): boolean {
+  if (creds.kind === "token") return false;
+  const names = uriNames(socket.getPeerCertificate()?.subjectaltname);
+  if (socket.authorized && creds.peerName && names.includes(creds.peerName)) return false;
+  log(`refused a connection from ${socket.remoteAddress ?? "?"}: its certificate names ${names.join(", ") || "nothing"}, not ${creds.peerName ?? "this pass's source"}`);
+  socket.destroy();
+  return true;
 }
 
 export function clientTlsOptions(creds: TransferCredentials): tls.ConnectionOptions {
@@ -53,12 +91,13 @@ export function clientTlsOptions(creds: TransferCredentials): tls.ConnectionOpti
     const psk = derivePsk(creds.token);
     return { ...base, pskCallback: () => ({ psk, identity: PSK_IDENTITY }), checkServerIdentity: () => undefined };
   }
+  if (!creds.peerCertPem) throw new Error("a certificate sender needs the target certificate to pin");
   const pinned = fingerprint(creds.peerCertPem);
   return {
     ...base,
     cert: creds.certPem,
     key: creds.keyPem,
-    ca: [creds.peerCertPem],
+    ca: [creds.caPem],
     rejectUnauthorized: true,
     checkServerIdentity: (_host, cert) =>
       cert.fingerprint256 === pinned ? undefined : new Error("target certificate does not match the pinned one"),

@@ -14,6 +14,7 @@ import { notFound } from "../../errors";
 import type { ServiceContext } from "../context";
 import { serverSettingsSchema } from "../templates/schemas";
 import { findAgentServer } from "../servers/find-agent-server";
+import { passCertificateOf } from "./certificates";
 import { sendPassToSource } from "./passes";
 import { addTaskEvent, applyTaskEvent, lockTask, queueTaskCommand, settingsOf, mappingOf, type TaskRow } from "./records";
 import { limitBytesPerSecondAt } from "./speed-limit";
@@ -43,7 +44,9 @@ export async function onTaskCommandFinished(tx: Tx, accountId: string, command: 
       if (outcome === "failed") return failPass(tx, task, `The target agent could not start receiving: ${result.message}`, "Check the target server's disks or folder and its agent's log, then start the task again.");
       const details = taskReceiveResultSchema.safeParse(result.details);
       if (!details.success) return failPass(tx, task, "The target agent answered without an address to send to.", "Update the target agent to this console's version.");
-      return sendPassToSource(tx, task, details.data.address);
+      const targetCertPem = await passCertificateOf(tx, task, "target");
+      if (!targetCertPem) return failPass(tx, task, "The target agent listened without a certificate for this pass from the console.", "Update the target agent to this console's version, then start the task again.");
+      return sendPassToSource(tx, task, details.data.address, targetCertPem);
     }
     case "task_send": {
       if (!isCurrentPass) return;

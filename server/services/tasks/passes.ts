@@ -1,15 +1,11 @@
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { eq } from "drizzle-orm";
 import { tasks } from "@/drizzle/schema";
 import type { DiskPair, TaskReceivePayload, TaskSendPayload } from "@/agent/src/protocol/v1/tasks";
-import { openSecret, sealSecret } from "../../crypto/secret-box";
 import type { Tx } from "../../db";
-import { getSecrets } from "../../secrets";
 import { addTaskEvent, mappingOf, queueTaskCommand, settingsOf, type TaskRow } from "./records";
 import { finishSubtask, startSubtask } from "./subtasks";
 import { limitBytesPerSecondAt } from "./speed-limit";
-
-const passAad = (taskId: string, passId: string) => `ferry:task-pass:${taskId}:${passId}`;
 
 /** The disks of a block-level task as the wire names them: disk0 is the system disk. */
 export function diskPairsOf(task: TaskRow): DiskPair[] {
@@ -19,19 +15,16 @@ export function diskPairsOf(task: TaskRow): DiskPair[] {
 }
 
 /**
- * Begins a pass (the full copy, or a sync): a fresh pass id and a fresh 256-bit token that keys
- * the pass's TLS link, then asks the target agent to start receiving. The token is stored sealed
- * and only ever leaves the console inside the two agents' signed commands.
+ * Begins a pass (the full copy, or a sync): a fresh pass id, then asks the target agent to start
+ * receiving. The pass's TLS link needs no secret from here: each agent makes its own key and gets a
+ * certificate for this pass id from its CSR (certificates.ts), valid for this pass only.
  */
 export async function beginPass(tx: Tx, task: TaskRow, isSync: boolean, userId: string | null): Promise<TaskRow> {
   const passId = randomUUID();
-  const token = randomBytes(32).toString("hex");
-  const passSealedToken = sealSecret(getSecrets().masterKey, token, passAad(task.id, passId));
   const [updated] = await tx
     .update(tasks)
     .set({
       passId,
-      passSealedToken,
       passIsSync: isSync,
       passTargetAddress: null,
       bytesDone: 0,
@@ -49,7 +42,6 @@ export async function beginPass(tx: Tx, task: TaskRow, isSync: boolean, userId: 
     passId,
     mode: task.mode,
     isSync,
-    token,
     disks: diskPairsOf(task),
     outDir: mapping.mode === "file" ? mapping.targetDir : null,
   };
@@ -65,10 +57,12 @@ export async function beginPass(tx: Tx, task: TaskRow, isSync: boolean, userId: 
   return updated!;
 }
 
-/** The target listens: tell the source agent where to send, with the same pass token. */
-export async function sendPassToSource(tx: Tx, task: TaskRow, address: string): Promise<void> {
-  if (!task.passId || !task.passSealedToken) return;
-  const token = openSecret(getSecrets().masterKey, task.passSealedToken, passAad(task.id, task.passId));
+/**
+ * The target listens: tell the source agent where to send, and which certificate (the one issued to
+ * the target for this pass) the receiver there must present.
+ */
+export async function sendPassToSource(tx: Tx, task: TaskRow, address: string, targetCertPem: string): Promise<void> {
+  if (!task.passId) return;
   const settings = settingsOf(task);
   const mapping = mappingOf(task);
   const payload: TaskSendPayload = {
@@ -76,7 +70,7 @@ export async function sendPassToSource(tx: Tx, task: TaskRow, address: string): 
     passId: task.passId,
     mode: task.mode,
     isSync: task.passIsSync,
-    token,
+    targetCertPem,
     targetAddress: address,
     disks: diskPairsOf(task),
     sourceRoot: mapping.mode === "file" ? mapping.sourceRoot : null,

@@ -5,6 +5,7 @@ import { SMS_READ_ONLY_ACCESS } from "../../authz/system-policies";
 import type { Database } from "../../db";
 import { createTestAccount, createTestUser } from "../../testing/fixtures";
 import { blockTaskInput, createTaskWorld, type TaskWorld } from "../../testing/task-world";
+import { obtainTestPassCertificate } from "../../testing/pass-certificates";
 import { createTestDatabase } from "../../testing/test-db";
 import { pollCommands, reportCommandResult } from "../servers/commands";
 import { recordHeartbeat } from "../servers/heartbeat";
@@ -43,14 +44,23 @@ const progress = (world: TaskWorld, taskId: string, passId: string, bytesDone: n
     agent: { cpuPercent: 5, rssBytes: 100 },
   });
 
+/** The target agent's part of task_receive: its certificate for the pass, then "listening at address". */
+async function listen(world: TaskWorld, receive: { id: string; payload: Record<string, unknown> }, address = "10.0.0.2:45000") {
+  const pass = { taskId: String(receive.payload.taskId), passId: String(receive.payload.passId) };
+  const certificate = await obtainTestPassCertificate(world.ctx, { agentId: world.targetAgentId, ...pass, role: "target" });
+  await reportCommandResult(world.ctx, { agentId: world.targetAgentId, commandId: receive.id, outcome: "succeeded", result: { message: "listening", details: { address } } });
+  return certificate;
+}
+
 /** Plays both agents through one pass: receive → send (with progress) → verified. */
 async function runPass(world: TaskWorld, taskId: string) {
   const receive = await takeCommand(world, world.targetAgentId, "task_receive");
   expect(receive.payload).toMatchObject({ taskId, mode: "block" });
-  expect(String(receive.payload.token)).toMatch(/^[0-9a-f]{64}$/);
-  await reportCommandResult(world.ctx, { agentId: world.targetAgentId, commandId: receive.id, outcome: "succeeded", result: { message: "listening", details: { address: "10.0.0.2:45000" } } });
+  expect(receive.payload).not.toHaveProperty("token");
+  const target = await listen(world, receive);
   const send = await takeCommand(world, world.sourceAgentId, "task_send");
-  expect(send.payload).toMatchObject({ taskId, targetAddress: "10.0.0.2:45000", token: receive.payload.token, passId: receive.payload.passId });
+  expect(send.payload).toMatchObject({ taskId, targetAddress: "10.0.0.2:45000", targetCertPem: target.certPem, passId: receive.payload.passId });
+  expect(send.payload).not.toHaveProperty("token");
   expect(await progress(world, taskId, String(send.payload.passId), 400)).toMatchObject({ shouldContinue: true });
   await reportCommandResult(world.ctx, {
     agentId: world.sourceAgentId,
@@ -82,7 +92,7 @@ describe("migration tasks", () => {
     expect(task.state).toBe("SYNCING");
     const second = await runPass(world, created.id);
     expect(second.receive.payload.passId).not.toBe(first.receive.payload.passId);
-    expect(second.receive.payload.token).not.toBe(first.receive.payload.token);
+    expect(second.send.payload.targetCertPem).not.toBe(first.send.payload.targetCertPem);
     expect(second.receive.payload.isSync).toBe(true);
     detail = await getTask(world.ctx, { taskId: created.id });
     expect(detail.state).toBe("MIGRATE_SUCCESS");
@@ -171,6 +181,18 @@ describe("migration tasks", () => {
     await expect(startTask(world.ctx, { taskId: created.id, version: detail.version })).resolves.toMatchObject({ state: "RUNNING" });
   });
 
+  it("a target that listens without a certificate for the pass fails it, and the source is told nothing", async () => {
+    const world = await createTaskWorld(database.db);
+    const created = await createTask(world.ctx, { ...blockTaskInput(world), startNow: true });
+    const receive = await takeCommand(world, world.targetAgentId, "task_receive");
+    await reportCommandResult(world.ctx, { agentId: world.targetAgentId, commandId: receive.id, outcome: "succeeded", result: { message: "ok", details: { address: "10.0.0.2:1" } } });
+    const detail = await getTask(world.ctx, { taskId: created.id });
+    expect(detail.state).toBe("MIGRATE_FAIL");
+    expect(detail.errorMessage).toMatch(/without a certificate for this pass/);
+    const { commands } = await pollCommands(world.ctx, { agentId: world.sourceAgentId, waitSeconds: 0 });
+    expect(commands.filter((c) => c.type === "task_send")).toEqual([]);
+  });
+
   it("two tabs acting on the same version: exactly one wins, the other gets CONFLICT", async () => {
     const world = await createTaskWorld(database.db);
     const created = await createTask(world.ctx, blockTaskInput(world));
@@ -195,7 +217,7 @@ describe("migration tasks", () => {
     const world = await createTaskWorld(database.db);
     const created = await createTask(world.ctx, { ...blockTaskInput(world), startNow: true });
     const receive = await takeCommand(world, world.targetAgentId, "task_receive");
-    await reportCommandResult(world.ctx, { agentId: world.targetAgentId, commandId: receive.id, outcome: "succeeded", result: { message: "ok", details: { address: "10.0.0.2:1" } } });
+    await listen(world, receive, "10.0.0.2:1");
     const send = await takeCommand(world, world.sourceAgentId, "task_send");
     const running = await getTask(world.ctx, { taskId: created.id });
     await stopTask(world.ctx, { taskId: created.id, version: running.version });

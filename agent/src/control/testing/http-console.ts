@@ -3,9 +3,11 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { CommandType } from "../../protocol/v1/control";
 import { verifySignature } from "../../protocol/v1/signing";
+import { signTaskCertificateRequestSchema, type TaskCertificateRole } from "../../protocol/v1/certificates";
 import { targetCapabilitiesSchema } from "../../protocol/v1/register";
 import { taskProgressRequestSchema, type TaskProgressRequest, type TaskProgressResponse } from "../../protocol/v1/tasks";
 import { API } from "../agent-loop";
+import { TestCa } from "./test-ca";
 
 export const TEST_AK = "AKTASKTEST0001";
 export const TEST_SK = "sk-task-test-secret-that-must-not-leak";
@@ -23,14 +25,19 @@ export type ConsoleCommand = {
 
 /**
  * The console's agent API over real HTTP, in memory: every request must carry a valid signature
- * (as the console checks it), commands are redelivered until acknowledged, and task progress is
- * kept and answered by a function the test sets.
+ * (as the console checks it), commands are redelivered until acknowledged, task progress is kept
+ * and answered by a function the test sets, and pass CSRs are signed by a CA of its own.
  */
 export class HttpConsole {
   readonly registrations: { path: string; agentId: string; body: Record<string, unknown> }[] = [];
   readonly commands: ConsoleCommand[] = [];
   readonly progress: TaskProgressRequest[] = [];
+  /** Pass certificates issued, in order; the target's is what task_send hands the source. */
+  readonly certificates: { agentId: string; taskId: string; passId: string; role: TaskCertificateRole; csrPem: string; certPem: string }[] = [];
+  ca!: TestCa;
   readonly unsigned: string[] = [];
+  /** Paths of requests whose body held a private key (an agent must never send one). */
+  readonly privateKeysSeen: string[] = [];
   /** Bodies the protocol schemas refused (a contract bug in the agent). */
   readonly refused: string[] = [];
   answerProgress: (p: TaskProgressRequest) => TaskProgressResponse = () => ({ shouldContinue: true, limitBytesPerSecond: null });
@@ -39,6 +46,7 @@ export class HttpConsole {
   url = "";
 
   async start(): Promise<void> {
+    this.ca = await TestCa.create();
     this.server = http.createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on("data", (c: Buffer) => chunks.push(c));
@@ -70,6 +78,11 @@ export class HttpConsole {
     return command;
   }
 
+  /** The certificate issued to a role of a pass, if that agent asked for one. */
+  certificateOf(passId: string, role: TaskCertificateRole): string | undefined {
+    return [...this.certificates].reverse().find((c) => c.passId === passId && c.role === role)?.certPem;
+  }
+
   agentIdOf(path: string): string | undefined {
     return this.registrations.find((r) => r.path === path)?.agentId;
   }
@@ -82,6 +95,7 @@ export class HttpConsole {
     }
     const body = JSON.parse(raw.toString("utf8")) as Record<string, unknown>;
     const path = req.url!.replace(/^\//, "");
+    if (/PRIVATE KEY/.test(raw.toString("utf8"))) this.privateKeysSeen.push(path);
     const agentId = body.agentId as string;
     const command = () => this.commands.find((c) => c.id === body.commandId && c.agentId === agentId);
     switch (path) {
@@ -140,6 +154,17 @@ export class HttpConsole {
         const p = parsed.data;
         this.progress.push(p);
         return { status: 200, body: this.answerProgress(p) };
+      }
+      case API.taskCertificate: {
+        const parsed = signTaskCertificateRequestSchema.safeParse(body);
+        if (!parsed.success) {
+          this.refused.push(`${path}: ${parsed.error.message}`);
+          return { status: 400, body: { error: { code: "BAD_REQUEST", message: parsed.error.message } } };
+        }
+        const { taskId, passId, role, csrPem } = parsed.data;
+        const certPem = await this.ca.sign(csrPem, { taskId, passId, role });
+        this.certificates.push({ agentId, taskId, passId, role, csrPem, certPem });
+        return { status: 200, body: { certPem, caPem: this.ca.caPem } };
       }
       default:
         return { status: 404, body: { error: { code: "NOT_FOUND", message: `no route ${path}` } } };

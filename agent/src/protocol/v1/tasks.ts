@@ -8,8 +8,9 @@ import { z } from "zod";
 //      /api/agent/v1/tasks/progress) about every second, and answers with the verified outcome
 //      (command result details: TaskSendResult).
 //   3. task_abort stops a pass on either side; task_launch configures and starts the target.
-// The data goes source → target directly over TLS 1.3 keyed with the pass's token; the console
-// never carries it. The token travels only inside these signed, HTTPS-protected commands.
+// The data goes source → target directly over TLS 1.3 with certificates issued per pass by the
+// console (certificates.ts): each agent makes its key itself and sends only a CSR; task_send carries
+// the target's certificate for the source to pin. The console never carries the data.
 
 export const TASK_COMMAND_TYPES = ["task_receive", "task_send", "task_abort", "task_launch", "task_cleanup"] as const;
 export type TaskCommandType = (typeof TASK_COMMAND_TYPES)[number];
@@ -48,8 +49,6 @@ export const taskReceivePayloadSchema = z.strictObject({
   ...passRef,
   mode: migrationModeSchema,
   isSync: z.boolean(),
-  /** 64 hex characters: the pass's secret; the TLS key is derived from it. */
-  token: z.string().regex(/^[0-9a-f]{64}$/),
   /** Block level: the disks to write. */
   disks: z.array(diskPairSchema).max(32),
   /** File level: the folder (or staging root) the files land in. */
@@ -67,7 +66,8 @@ export const taskSendPayloadSchema = z.strictObject({
   ...passRef,
   mode: migrationModeSchema,
   isSync: z.boolean(),
-  token: z.string().regex(/^[0-9a-f]{64}$/),
+  /** The target's certificate for this pass (PEM), as the console issued it: the source pins it. */
+  targetCertPem: z.string().min(1).max(8192),
   /** host:port of the target's receiver for this pass. */
   targetAddress: z.string().min(3).max(300),
   disks: z.array(diskPairSchema).max(32),
