@@ -7,6 +7,7 @@ import { UserError } from "../errors";
 import { e2fsckClean, hasTool, makeExtImage, makeTempDir, seededRandom, sha256File, writeTree } from "../transfer/testing/disk-images";
 import { parseReceiveArgs } from "./receive";
 import { parseSendArgs } from "./send";
+import { DEFAULT_CHUNK_BYTES } from "../transfer/chunk-plan";
 
 const MiB = 1024 * 1024;
 const CLI = path.resolve(import.meta.dirname, "../../bin/ferry-agent.mjs");
@@ -129,9 +130,9 @@ describe.skipIf(!hasTool("mkfs.ext4") || !hasTool("e2fsck"))("kill -9 and resume
       expect(await second.exited).toBe(0);
       expect(second.stdout).toMatch(/verified (\d+) of \1 chunks/);
       const resent = sentBeforeKill + sentBytes(second.stdout) - total;
-    expect(chunksAlreadyThere(second.stdout) * 256 * 1024).toBeGreaterThan(sentBeforeKill - CHECKPOINT - WINDOW);
+    expect(chunksAlreadyThere(second.stdout) * DEFAULT_CHUNK_BYTES).toBeGreaterThan(sentBeforeKill - CHECKPOINT - WINDOW);
     console.log(`receiver killed after ${sentBeforeKill} of ${total} bytes; re-sent ${resent}`);
-      expect(chunksAlreadyThere(second.stdout) * 256 * 1024).toBeGreaterThan(sentBeforeKill - CHECKPOINT - WINDOW);
+      expect(chunksAlreadyThere(second.stdout) * DEFAULT_CHUNK_BYTES).toBeGreaterThan(sentBeforeKill - CHECKPOINT - WINDOW);
       expect(resent).toBeLessThanOrEqual(CHECKPOINT + WINDOW);
       expect(sha256File(path.join(out, "disk"))).toBe(sha256File(image));
       expect(e2fsckClean(path.join(out, "disk")).isClean).toBe(true);
@@ -157,7 +158,7 @@ describe.skipIf(!hasTool("mkfs.ext4") || !hasTool("e2fsck"))("kill -9 and resume
     expect(second.stdout).toMatch(/verified (\d+) of \1 chunks/);
     expect(again.stderr).toMatch(/resuming with \d+ chunks in place/);
     const resent = sentBeforeKill + sentBytes(second.stdout) - total;
-    expect(chunksAlreadyThere(second.stdout) * 256 * 1024).toBeGreaterThan(sentBeforeKill - CHECKPOINT - WINDOW);
+    expect(chunksAlreadyThere(second.stdout) * DEFAULT_CHUNK_BYTES).toBeGreaterThan(sentBeforeKill - CHECKPOINT - WINDOW);
     console.log(`receiver killed after ${sentBeforeKill} of ${total} bytes; re-sent ${resent}`);
     expect(resent).toBeLessThanOrEqual(CHECKPOINT + WINDOW);
     expect(sha256File(path.join(out, "disk"))).toBe(sha256File(image));

@@ -1,8 +1,8 @@
 /**
- * Reusable buffers in shared memory. Hash workers read chunks where they lie only if the bytes
- * live in a SharedArrayBuffer, and a fresh SharedArrayBuffer per chunk costs more than the chunk's
- * hash (allocation, zero-fill, page faults, and a slow path in postMessage). So buffers come from
- * free lists by power-of-two size class and go back once every user of them has finished.
+ * Reusable large buffers for reads and received frames: a fresh buffer per chunk costs allocation,
+ * zero-fill, page faults and garbage collection. Buffers come from free lists by power-of-two size
+ * class and go back once every user of them has finished. Plain ArrayBuffers, not shared ones:
+ * V8 copies into and out of a SharedArrayBuffer with a slow byte-safe memmove.
  */
 const MIN_CLASS_BYTES = 64 * 1024;
 /** Idle buffers kept per class; beyond this a released buffer is left to the GC. */
@@ -21,27 +21,27 @@ function sizeClass(length: number): number {
 }
 
 export class BufferPool {
-  private readonly idle = new Map<number, SharedArrayBuffer[]>();
+  private readonly idle = new Map<number, ArrayBuffer[]>();
 
   acquire(length: number): PooledBuffer {
     const cls = sizeClass(length);
     const list = this.idle.get(cls);
-    const sab = list?.pop() ?? new SharedArrayBuffer(cls);
+    const ab = list?.pop() ?? new ArrayBuffer(cls);
     let isReleased = false;
     return {
-      buf: Buffer.from(sab, 0, length),
+      buf: Buffer.from(ab, 0, length),
       release: () => {
         if (isReleased) return;
         isReleased = true;
         const l = this.idle.get(cls) ?? [];
-        if (l.length < MAX_IDLE_PER_CLASS) l.push(sab);
+        if (l.length < MAX_IDLE_PER_CLASS) l.push(ab);
         this.idle.set(cls, l);
       },
     };
   }
 }
 
-/** Releases a shared buffer once `count` users have each called the returned function. */
+/** Releases a pooled buffer once `count` users have each called the returned function. */
 export function releaseAfter(count: number, release: () => void): () => void {
   let left = count;
   if (left <= 0) release();
@@ -50,4 +50,4 @@ export function releaseAfter(count: number, release: () => void): () => void {
   };
 }
 
-export const sharedPool = new BufferPool();
+export const bufferPool = new BufferPool();

@@ -1,5 +1,5 @@
 import type { FileHandle } from "node:fs/promises";
-import { releaseAfter, sharedPool } from "./buffer-pool";
+import { bufferPool, releaseAfter } from "./buffer-pool";
 import type { Chunk } from "./chunk-plan";
 
 export interface ReadChunk {
@@ -56,7 +56,7 @@ async function readSpan(handle: FileHandle, span: Chunk[]): Promise<ReadChunk[]>
   const start = span[0]!.extents[0]!.start;
   const lastChunk = span[span.length - 1]!;
   const lastExtent = lastChunk.extents[lastChunk.extents.length - 1]!;
-  const pooled = sharedPool.acquire(lastExtent.start + lastExtent.length - start);
+  const pooled = bufferPool.acquire(lastExtent.start + lastExtent.length - start);
   try {
     await readFully(handle, pooled.buf, start);
   } catch (error) {

@@ -9,13 +9,13 @@
  *
  * TLS already authenticates the bytes on the wire; the checks guard the path between reading the
  * source and writing the target. Control and ZERO frames: CRC-32 of the raw payload. DATA and
- * PATCH frames open with the chunk's SHA-256 tree root (chunk-hash.ts), which the receiver
+ * PATCH frames open with the chunk's xxHash tree root (chunk-hash.ts), which the receiver
  * recomputes before writing a byte; their CRC-32 covers only the head before the data (root,
  * extent list, window list), so a damaged head is told from a damaged chunk without a second
  * pass over every byte.
  */
 import zlib from "node:zlib";
-import { sharedPool } from "./buffer-pool";
+import { bufferPool } from "./buffer-pool";
 
 export const FRAME_HEADER_BYTES = 32;
 /** Larger than any chunk plus its extent list; a length above it means a broken or hostile peer. */
@@ -133,8 +133,8 @@ export class FrameDecoder {
       if (this.buffered < this.header.wireLength) break;
       const n = this.header.wireLength;
       if (n >= 64 * 1024) {
-        // Large payloads go to pooled shared memory so the hash workers can read them in place.
-        const pooled = sharedPool.acquire(n);
+        // Large payloads go to pooled buffers: one copy, no garbage per frame.
+        const pooled = bufferPool.acquire(n);
         this.copyInto(pooled.buf);
         frames.push({ ...this.header, payload: pooled.buf, release: pooled.release });
       } else frames.push({ ...this.header, payload: this.take(n) });

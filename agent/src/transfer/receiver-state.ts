@@ -14,7 +14,7 @@ import { HASH_BYTES } from "./chunk-hash";
  * a crash between the overwrite reaching the disk and the next checkpoint would leave a log that
  * vouches for bytes no longer there, and a resumed pass would skip the chunk and "verify" it.
  */
-export const STATE_VERSION = 2;
+export const STATE_VERSION = 3;
 const INVALIDATE_BIT = 0x8000_0000;
 
 export interface TargetMeta {

@@ -4,9 +4,8 @@ import path from "node:path";
 import tls from "node:tls";
 import zlib from "node:zlib";
 import { helloSchema, verifiedSchema, type Hello } from "../protocol/v1/transfer";
-import { sharedPool } from "./buffer-pool";
-import { HASH_BYTES, WINDOW_BYTES, encodeHashTable, hashZeroChunk, tableDigest } from "./chunk-hash";
-import { HashPool } from "./hash-pool";
+import { bufferPool } from "./buffer-pool";
+import { HASH_BYTES, WINDOW_BYTES, encodeHashTable, hashChunkData, hashZeroChunk, tableDigest } from "./chunk-hash";
 import { decodeExtents, windowPieces, type Extent } from "./chunk-plan";
 import { statTarget } from "./device-size";
 import { FrameChannel } from "./frame-channel";
@@ -101,7 +100,6 @@ class TargetWriter {
     private readonly isRegularFile: boolean,
     private readonly channel: FrameChannel,
     private readonly checkpointBytes: number,
-    private readonly pool: HashPool,
     private readonly crashAfterWrite?: (index: number) => boolean,
   ) {
     this.zeros = Buffer.alloc(hello.chunkBytes);
@@ -191,7 +189,7 @@ class TargetWriter {
     const data = raw.subarray(headEnd);
     if (!windows) {
       if (data.length !== dataBytes) throw new Error(`chunk ${index}: extent list and data disagree`);
-      const digest = await this.pool.hash(ext, [data]);
+      const digest = hashChunkData(ext, [data]);
       if (!digest.root.equals(root)) throw new CorruptFrame("chunk hash mismatch");
       let o = 0;
       const pieces = extents.map((e) => {
@@ -212,7 +210,7 @@ class TargetWriter {
    * only if the result hashes to the sender's root: the check covers the bytes kept as well.
    */
   private async applyPatch(index: number, ext: Buffer, extents: Extent[], dataBytes: number, windows: number[], data: Buffer, root: Buffer, streamBytes: number) {
-    const chunk = sharedPool.acquire(dataBytes);
+    const chunk = bufferPool.acquire(dataBytes);
     try {
       let o = 0;
       for (const e of extents) {
@@ -233,7 +231,7 @@ class TargetWriter {
         }
       }
       if (d !== data.length) throw new CorruptFrame("patch longer than its windows");
-      const digest = await this.pool.hash(ext, [chunk.buf]);
+      const digest = hashChunkData(ext, [chunk.buf]);
       if (!digest.root.equals(root)) throw new CorruptFrame("chunk hash mismatch after patching");
       await this.writePieces(index, pieces);
       this.bytesWritten += d;
@@ -375,7 +373,7 @@ class TargetWriter {
   }
 }
 
-async function openTarget(hello: Hello, options: ReceiverOptions, channel: FrameChannel, checkpointBytes: number, pool: HashPool) {
+async function openTarget(hello: Hello, options: ReceiverOptions, channel: FrameChannel, checkpointBytes: number) {
   const targetPath = options.maps?.[hello.name] ?? path.join(options.outDir, hello.name);
   const stateDir = path.join(options.outDir, ".ferry");
   const st = await statTarget(targetPath).catch((e: NodeJS.ErrnoException) => {
@@ -413,7 +411,7 @@ async function openTarget(hello: Hello, options: ReceiverOptions, channel: Frame
       state.meta = { ...state.meta, isComplete: false };
       await state.saveMeta();
     }
-    const writer = new TargetWriter(hello, targetPath, handle, state, !st, isRegularFile, channel, checkpointBytes, pool, options.crashAfterWrite);
+    const writer = new TargetWriter(hello, targetPath, handle, state, !st, isRegularFile, channel, checkpointBytes, options.crashAfterWrite);
     return { writer, isResume };
   } catch (error) {
     await handle.close();
@@ -425,7 +423,6 @@ async function runSession(
   channel: FrameChannel,
   options: ReceiverOptions,
   log: (l: string) => void,
-  pool: HashPool,
   currentLimit: () => number | null,
 ): Promise<SessionResult> {
   const checkpointBytes = options.checkpointBytes ?? DEFAULT_CHECKPOINT_BYTES;
@@ -437,13 +434,13 @@ async function runSession(
       switch (f.type) {
         case FrameType.filesHello: {
           if (current || disks.length > 0) throw new Error("a file session cannot follow disks");
-          const r = await receiveFileSession(channel, f, { outDir: options.outDir, log, pool, checkpointBytes: options.checkpointBytes });
+          const r = await receiveFileSession(channel, f, { outDir: options.outDir, log, checkpointBytes: options.checkpointBytes });
           return { ...r, disks: [] };
         }
         case FrameType.hello: {
           if (current) throw new Error("HELLO inside a disk");
           const hello = helloSchema.parse(parseControlPayload(f.payload).body);
-          current = await openTarget(hello, options, channel, checkpointBytes, pool);
+          current = await openTarget(hello, options, channel, checkpointBytes);
           const known = current.isResume ? current.writer.state.chunks : new Map<number, Buffer>();
           log(`${hello.name}: receiving ${hello.size} bytes into ${current.writer.targetPath}${current.isResume ? `, resuming with ${known.size} chunks in place` : ""}`);
           await channel.send(
@@ -538,7 +535,6 @@ export async function startReceiver(options: ReceiverOptions): Promise<RunningRe
     if (w) w(r);
     else results.push(r);
   };
-  const pool = new HashPool();
   let limit = options.limitBytesPerSecond ?? null;
   const channels = new Set<FrameChannel>();
   const server = tls.createServer(serverTlsOptions(options.credentials), (socket) => {
@@ -546,7 +542,7 @@ export async function startReceiver(options: ReceiverOptions): Promise<RunningRe
     socket.setNoDelay(true);
     const channel = new FrameChannel(socket);
     channels.add(channel);
-    void runSession(channel, options, log, pool, () => limit).then((r) => {
+    void runSession(channel, options, log, () => limit).then((r) => {
       channels.delete(channel);
       publish(r);
     });
@@ -568,6 +564,6 @@ export async function startReceiver(options: ReceiverOptions): Promise<RunningRe
       limit = bytesPerSecond;
       for (const c of channels) if (!c.isClosed) c.write(controlFrame(FrameType.limit, { bytesPerSecond }));
     },
-    close: () => new Promise((resolve) => server.close(() => void pool.close().then(() => resolve()))),
+    close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

@@ -11,11 +11,11 @@ import {
   decodeDigestTable,
   decodeHashTable,
   encodeDigestTable,
+  hashChunkData,
   hashZeroChunk,
   tableDigest,
   type ChunkDigest,
 } from "./chunk-hash";
-import { HashPool } from "./hash-pool";
 import { DEFAULT_CHUNK_BYTES, encodeExtents, planChunks, windowPieces, type Chunk } from "./chunk-plan";
 import { readChunks, readOneChunk, type ReadChunk } from "./chunk-reader";
 import { statTarget } from "./device-size";
@@ -26,6 +26,8 @@ import { SpeedLimit } from "./speed-limit";
 import { clientTlsOptions, type TransferCredentials } from "./tls-credentials";
 
 const MAX_VERIFY_ROUNDS = 5;
+/** The digest tables' file suffix; it names the hash (v2: xxHash), so a table of another hash is never read. */
+const DIGESTS_SUFFIX = "digests-v2";
 
 /** A failure the user has to act on (wrong token, receiver refused, full target). */
 export class TransferError extends Error {}
@@ -250,7 +252,6 @@ async function sendDisk(
   spec: SendDiskSpec,
   options: SendOptions,
   limiter: SpeedLimit,
-  pool: HashPool,
 ): Promise<DiskSendResult> {
   const started = performance.now();
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
@@ -283,7 +284,7 @@ async function sendDisk(
     const window = 2 * ready.checkpointBytes;
 
     const tablePath = syncTablePath(options.stateDir, realPath, options, spec.name);
-    const previous = await fs.readFile(`${tablePath}.digests`).then(decodeDigestTable, () => null);
+    const previous = await fs.readFile(`${tablePath}.${DIGESTS_SUFFIX}`).then(decodeDigestTable, () => null);
 
     const fresh = new Map<number, Buffer>();
     const freshDigests = new Map<number, ChunkDigest>();
@@ -345,7 +346,7 @@ async function sendDisk(
       if (rc.chunk.isScan && rc.parts.every((p) => p.equals(zeros.subarray(0, p.length)))) {
         return { extents, digest: null, root: hashZeroChunk(extents) };
       }
-      const digest = await pool.hash(extents, rc.parts);
+      const digest = hashChunkData(extents, rc.parts);
       return { extents, digest, root: digest.root };
     };
 
@@ -455,8 +456,8 @@ async function sendDisk(
       for (const [index, hash] of fresh) if (!previous.get(index)?.root.equals(hash)) changedSinceLastPass++;
     }
     await fs.mkdir(options.stateDir, { recursive: true });
-    await fs.writeFile(`${tablePath}.digests.tmp`, encodeDigestTable(freshDigests));
-    await fs.rename(`${tablePath}.digests.tmp`, `${tablePath}.digests`);
+    await fs.writeFile(`${tablePath}.${DIGESTS_SUFFIX}.tmp`, encodeDigestTable(freshDigests));
+    await fs.rename(`${tablePath}.${DIGESTS_SUFFIX}.tmp`, `${tablePath}.${DIGESTS_SUFFIX}`);
     await fs.writeFile(
       `${tablePath}.json`,
       JSON.stringify({ source: realPath, target: `${options.host}:${options.port}`, name: spec.name, chunks: chunks.length, digest, at: new Date().toISOString() }, null, 2),
@@ -493,16 +494,13 @@ export async function sendDisks(options: SendOptions): Promise<DiskSendResult[]>
     options.log?.(`the receiver ${rate === null ? "lifted its speed limit" : `asks for at most ${rate} bytes per second`}`);
   });
   const results: DiskSendResult[] = [];
-  const pool = new HashPool();
   try {
-    for (const spec of options.disks) results.push(await sendDisk(channel, inbox, spec, options, limiter, pool));
+    for (const spec of options.disks) results.push(await sendDisk(channel, inbox, spec, options, limiter));
     await channel.send(controlFrame(FrameType.bye, {}));
     await channel.end();
   } catch (error) {
     channel.socket.destroy();
     throw inbox.fatal && !(error instanceof TransferError) ? inbox.fatal : error;
-  } finally {
-    await pool.close();
   }
   return results;
 }

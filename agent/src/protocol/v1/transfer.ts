@@ -2,10 +2,10 @@ import { z } from "zod";
 
 /**
  * Control frame bodies of the block transfer protocol (the JSON part of a control frame; the
- * binary framing is in transfer/frames.ts). Version 2: chunks hash as a tree over 16 KiB windows,
+ * binary framing is in transfer/frames.ts). Version 3: chunks hash (xxHash) as a tree over 16 KiB windows,
  * DATA frames carry their root, and --sync may send PATCH frames with only the changed windows.
  */
-export const BLOCK_PROTOCOL_VERSION = 2;
+export const BLOCK_PROTOCOL_VERSION = 3;
 
 export const helloSchema = z.object({
   protocol: z.literal(BLOCK_PROTOCOL_VERSION),

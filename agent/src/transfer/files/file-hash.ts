@@ -1,12 +1,11 @@
 import crypto from "node:crypto";
 import { hashChunkData } from "../chunk-hash";
-import type { HashPool } from "../hash-pool";
 
 /**
  * A file's content hash, the same on both ends whichever way its bytes travelled: a file of up to
  * one cell hashes as SHA-256(0x03 || content), computed where its bytes are (the walker, the
  * writer); a larger one as SHA-256(0x02 || size || its cells' hashes), each cell hashed as a
- * block-level chunk of one extent (chunk-hash.ts) on HashPool's worker threads, in parallel, and
+ * block-level chunk of one extent (chunk-hash.ts, xxHash: fast enough for the thread that moves the bytes), and
  * a hole as a known constant without reading it.
  */
 export const CELL_BYTES = 4 * 1024 * 1024;
@@ -26,11 +25,6 @@ function oneExtent(length: number): Buffer {
 
 export function cellHash(data: Uint8Array): Buffer {
   return hashChunkData(oneExtent(data.length), [data]).root;
-}
-
-/** The same hash on the pool's worker threads (data in shared memory is hashed in place). */
-export async function cellHashOnPool(pool: HashPool, data: Uint8Array): Promise<Buffer> {
-  return (await pool.hash(oneExtent(data.length), [data])).root;
 }
 
 const zeroCells = new Map<number, Buffer>();

@@ -3,10 +3,9 @@ import os from "node:os";
 import { MessageChannel, type Worker } from "node:worker_threads";
 import { FrameChannel } from "../frame-channel";
 import { FrameFlag, FrameType, controlFrame, crc32, parseControlPayload, type Frame } from "../frames";
-import type { HashPool } from "../hash-pool";
 import { BufWriter } from "./entry-codec";
 import { FileFrame, fileEndSchema, filesHelloSchema, formatReport, roundEndSchema, type ConsistencyReport } from "./file-frames";
-import { CELL_BYTES, cellHashOnPool, cellLength, fileHashFromCells, smallFileHash, zeroCellHash } from "./file-hash";
+import { CELL_BYTES, cellHash, cellLength, fileHashFromCells, smallFileHash, zeroCellHash } from "./file-hash";
 import { startWorker } from "./start-worker";
 import type { WriterInput, WriterReply, WriterRequest } from "./write-protocol";
 
@@ -113,7 +112,7 @@ function shareable(payload: Buffer): Uint8Array {
 
 /**
  * One file-level session, after its FILES_HELLO: the writer thread applies what comes, large
- * files' cells are hashed on the pool as they arrive and a file is renamed into place only when
+ * files' cells are hashed as they arrive and a file is renamed into place only when
  * its hash matches the sender's.
  */
 const busyTargets = new Set<string>();
@@ -140,7 +139,7 @@ function keepWriterReady(input: WriterInput): void {
 export async function receiveFileSession(
   channel: FrameChannel,
   helloFrame: Frame,
-  options: { outDir: string; log: (l: string) => void; pool: HashPool; checkpointBytes?: number },
+  options: { outDir: string; log: (l: string) => void; checkpointBytes?: number },
 ): Promise<FileSessionResult> {
   const log = options.log;
   let writer: Writer | null = null;
@@ -203,7 +202,7 @@ export async function receiveFileSession(
             cells.set(f.seq, perFile);
             // A file of one cell hashes whole (smallFileHash); keep both until its size is known.
             if (f.offset === 0) firstCells.set(f.seq, data);
-            if (f.offset !== 0 || data.length === CELL_BYTES) perFile.set(f.offset / CELL_BYTES, cellHashOnPool(options.pool, data));
+            if (f.offset !== 0 || data.length === CELL_BYTES) perFile.set(f.offset / CELL_BYTES, Promise.resolve(cellHash(data)));
             writer.post({ t: "chunk", fileId: f.seq, offset: f.offset, data }, data.length);
             break;
           }

@@ -7,14 +7,13 @@ import { MessageChannel, type Worker } from "node:worker_threads";
 import { AdaptiveCompressor } from "../adaptive-compressor";
 import { FrameChannel } from "../frame-channel";
 import { FrameFlag, FrameType, FRAME_HEADER_BYTES, controlFrame, crc32, encodeHeader, parseControlPayload, type Frame } from "../frames";
-import { HashPool } from "../hash-pool";
 import { TransferError, type SendProgress } from "../sender";
 import { clientTlsOptions, type TransferCredentials } from "../tls-credentials";
 import { TokenBucket } from "../token-bucket";
 import { BufReader, BufWriter } from "./entry-codec";
 import { FileFrame, FILES_PROTOCOL_VERSION, reportSchema, type ConsistencyReport, type FilesHello, type TransferNote } from "./file-frames";
 import { computeDelta, DeltaOp, signatureBlock } from "./delta";
-import { CELL_BYTES, cellCount, cellHashOnPool, cellLength, fileHashFromCells, smallFileHash, zeroCellHash } from "./file-hash";
+import { CELL_BYTES, cellCount, cellHash, cellLength, fileHashFromCells, smallFileHash, zeroCellHash } from "./file-hash";
 import { loadNativeFs } from "./native/native-fs";
 import { startWorker } from "./start-worker";
 import { TreePaths } from "./tree-paths";
@@ -166,7 +165,6 @@ export async function sendFiles(options: FileSendOptions): Promise<FileSendResul
   const limiter = options.limitBytesPerSecond ? new TokenBucket(options.limitBytesPerSecond) : null;
   const compressor = options.compress ? new AdaptiveCompressor() : null;
   // Hash threads only once a file larger than one cell comes (small files hash on the walker).
-  let pool: HashPool | null = null;
   const treePaths = new TreePaths(rootLatin1);
   const native = loadNativeFs();
   const notes: TransferNote[] = [];
@@ -202,7 +200,7 @@ export async function sendFiles(options: FileSendOptions): Promise<FileSendResul
     if (!channel.write([header, ...wire])) await channel.drain();
   };
 
-  /** Streams one large file cell by cell, several reads in flight, hashing on the pool. */
+  /** Streams one large file cell by cell, several reads in flight, hashing each cell as it lands. */
   const streamFile = async (large: LargeFile) => {
     const abs = treePaths.abs(large.path);
     let fd: number;
@@ -259,7 +257,7 @@ export async function sendFiles(options: FileSendOptions): Promise<FileSendResul
         const { index, read } = reads.shift()!;
         const data = await read;
         fill();
-        hashes[index] = large.size <= CELL_BYTES ? Promise.resolve(smallFileHash(data)) : cellHashOnPool((pool ??= new HashPool()), data);
+        hashes[index] = large.size <= CELL_BYTES ? Promise.resolve(smallFileHash(data)) : Promise.resolve(cellHash(data));
         await sendFrame(FileFrame.chunk, [data], large.fileId, index * CELL_BYTES, true);
         contentBytes += data.length;
         doneBytes += data.length;
@@ -299,7 +297,7 @@ export async function sendFiles(options: FileSendOptions): Promise<FileSendResul
     const pieces = computeDelta(data, signature);
     const { blockBytes } = signatureBlock(signature);
     const hashes: Promise<Buffer>[] = [];
-    if (data.length > CELL_BYTES) for (let i = 0; i * CELL_BYTES < data.length; i++) hashes.push(cellHashOnPool((pool ??= new HashPool()), data.subarray(i * CELL_BYTES, (i + 1) * CELL_BYTES)));
+    if (data.length > CELL_BYTES) for (let i = 0; i * CELL_BYTES < data.length; i++) hashes.push(Promise.resolve(cellHash(data.subarray(i * CELL_BYTES, (i + 1) * CELL_BYTES))));
     const w = new BufWriter(1024 * 1024);
     const flushDelta = async () => {
       if (w.length === 0) return;
@@ -467,7 +465,6 @@ export async function sendFiles(options: FileSendOptions): Promise<FileSendResul
   } finally {
     await walker?.terminate();
     treePaths.close();
-    await (pool as HashPool | null)?.close();
   }
 }
 
