@@ -2,9 +2,11 @@
  * A byte range of a source disk that has to reach the target.
  * "data" ranges are sent as they are (allocated filesystem blocks, partition tables);
  * "scan" ranges hold content we cannot interpret, so all-zero chunks in them are sent as a
- * tiny ZERO frame instead of their bytes.
+ * tiny ZERO frame instead of their bytes;
+ * "hole" ranges are scan ranges that lie in holes of a sparse source file: known to be zeros,
+ * so they are not even read (layout/sparse-holes.ts), yet still reach the target as zeros.
  */
-export type RangeMode = "data" | "scan";
+export type RangeMode = "data" | "scan" | "hole";
 
 export interface ByteRange {
   start: number;
@@ -12,25 +14,26 @@ export interface ByteRange {
   mode: RangeMode;
 }
 
-/** Sorts and joins ranges so they are disjoint; where ranges overlap, "data" wins over "scan". */
+/**
+ * Sorts and joins ranges so they are disjoint; where ranges overlap, "data" wins over "scan",
+ * and both over "hole" (bytes something must read are read).
+ */
 export function normalizeRanges(ranges: readonly ByteRange[]): ByteRange[] {
-  const events: { pos: number; delta: number; isData: boolean }[] = [];
+  const events: { pos: number; delta: number; mode: RangeMode }[] = [];
   for (const r of ranges) {
     if (r.end <= r.start) continue;
-    events.push({ pos: r.start, delta: 1, isData: r.mode === "data" });
-    events.push({ pos: r.end, delta: -1, isData: r.mode === "data" });
+    events.push({ pos: r.start, delta: 1, mode: r.mode });
+    events.push({ pos: r.end, delta: -1, mode: r.mode });
   }
   events.sort((a, b) => a.pos - b.pos);
   const out: ByteRange[] = [];
-  let data = 0;
-  let scan = 0;
+  const open: Record<RangeMode, number> = { data: 0, scan: 0, hole: 0 };
   for (let i = 0; i < events.length; i++) {
     const e = events[i]!;
-    if (e.isData) data += e.delta;
-    else scan += e.delta;
+    open[e.mode] += e.delta;
     const next = events[i + 1];
     if (!next || next.pos === e.pos) continue;
-    const mode: RangeMode | null = data > 0 ? "data" : scan > 0 ? "scan" : null;
+    const mode: RangeMode | null = open.data > 0 ? "data" : open.scan > 0 ? "scan" : open.hole > 0 ? "hole" : null;
     if (!mode) continue;
     const last = out[out.length - 1];
     if (last && last.end === e.pos && last.mode === mode) last.end = next.pos;

@@ -14,14 +14,30 @@ export interface Chunk {
   index: number;
   cellStart: number;
   extents: Extent[];
+  /** Bytes read from the source: the extents' total, or 0 for a chunk that is all hole. */
   bytes: number;
-  /** True when every extent is "scan": an all-zero chunk then travels as a ZERO frame. */
+  /** True when no extent is "data": an all-zero chunk then travels as a ZERO frame. */
   isScan: boolean;
+  /**
+   * Every extent lies in holes of a sparse source file: the chunk is zeros without being read,
+   * and still travels (as a ZERO frame) so that a target holding older bytes gets the zeros.
+   */
+  isHole: boolean;
 }
 
-/** Cuts disjoint, sorted ranges at grid boundaries and groups the pieces by grid cell. */
+/**
+ * Cuts disjoint, sorted ranges at grid boundaries and groups the pieces by grid cell. A cell that
+ * mixes holes with other ranges is read whole: its holes read as zeros.
+ */
 export function planChunks(ranges: readonly ByteRange[], chunkBytes = DEFAULT_CHUNK_BYTES): Chunk[] {
   const chunks: Chunk[] = [];
+  let holeBytes = 0;
+  const settle = (chunk: Chunk | undefined) => {
+    if (!chunk) return;
+    chunk.isHole = holeBytes === chunk.bytes;
+    if (chunk.isHole) chunk.bytes = 0;
+    holeBytes = 0;
+  };
   for (const r of ranges) {
     let pos = r.start;
     while (pos < r.end) {
@@ -30,7 +46,8 @@ export function planChunks(ranges: readonly ByteRange[], chunkBytes = DEFAULT_CH
       const end = Math.min(r.end, cellEnd);
       let chunk = chunks[chunks.length - 1];
       if (!chunk || chunk.index !== index) {
-        chunk = { index, cellStart: index * chunkBytes, extents: [], bytes: 0, isScan: true };
+        settle(chunk);
+        chunk = { index, cellStart: index * chunkBytes, extents: [], bytes: 0, isScan: true, isHole: false };
         chunks.push(chunk);
       }
       const last = chunk.extents[chunk.extents.length - 1];
@@ -38,9 +55,11 @@ export function planChunks(ranges: readonly ByteRange[], chunkBytes = DEFAULT_CH
       else chunk.extents.push({ start: pos, length: end - pos });
       chunk.bytes += end - pos;
       if (r.mode === "data") chunk.isScan = false;
+      if (r.mode === "hole") holeBytes += end - pos;
       pos = end;
     }
   }
+  settle(chunks[chunks.length - 1]);
   return chunks;
 }
 

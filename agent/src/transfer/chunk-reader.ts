@@ -33,6 +33,16 @@ async function readFully(handle: FileHandle, buf: Buffer, position: number): Pro
   }
 }
 
+/** Zeros standing in for the bytes of hole chunks (never written to: parts are only read). */
+let zeros = Buffer.alloc(0);
+
+function zeroParts(chunk: Chunk): Buffer[] {
+  const longest = Math.max(...chunk.extents.map((e) => e.length));
+  if (zeros.length < longest) zeros = Buffer.alloc(longest);
+  return chunk.extents.map((e) => zeros.subarray(0, e.length));
+}
+
+/** Consecutive chunks up to spanBytes per span; hole chunks never share a span with read ones. */
 function groupIntoSpans(chunks: readonly Chunk[], spanBytes: number): Chunk[][] {
   const spans: Chunk[][] = [];
   let current: Chunk[] = [];
@@ -41,7 +51,7 @@ function groupIntoSpans(chunks: readonly Chunk[], spanBytes: number): Chunk[][] 
     const first = c.extents[0]!.start;
     const last = c.extents[c.extents.length - 1]!;
     const end = last.start + last.length;
-    if (current.length > 0 && end - spanStart > spanBytes) {
+    if (current.length > 0 && (end - spanStart > spanBytes || c.isHole !== current[0]!.isHole)) {
       spans.push(current);
       current = [];
     }
@@ -53,6 +63,7 @@ function groupIntoSpans(chunks: readonly Chunk[], spanBytes: number): Chunk[][] 
 }
 
 async function readSpan(handle: FileHandle, span: Chunk[]): Promise<ReadChunk[]> {
+  if (span[0]!.isHole) return span.map((chunk) => ({ chunk, parts: zeroParts(chunk), release: () => undefined }));
   const start = span[0]!.extents[0]!.start;
   const lastChunk = span[span.length - 1]!;
   const lastExtent = lastChunk.extents[lastChunk.extents.length - 1]!;
@@ -83,7 +94,7 @@ export async function* readChunks(handle: FileHandle, chunks: readonly Chunk[], 
       const span = spans[next++]!;
       const before = options.beforeRead;
       let p: Promise<ReadChunk[]>;
-      if (before) {
+      if (before && !span[0]!.isHole) {
         const first = span[0]!.extents[0]!.start;
         const last = span[span.length - 1]!.extents.at(-1)!;
         gate = gate.then(() => before(last.start + last.length - first));

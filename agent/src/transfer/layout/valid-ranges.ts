@@ -1,9 +1,11 @@
 import type { FileHandle } from "node:fs/promises";
 import { complementRanges, normalizeRanges, sumRangeBytes, type ByteRange } from "../byte-ranges";
+import { DEFAULT_CHUNK_BYTES } from "../chunk-plan";
 import { readExtUsage } from "./ext-fs";
 import { parseFatBootSector, readFatUsage } from "./fat-fs";
 import { readPartitionTable } from "./partition-table";
 import { readAtFromHandle, type ReadAt } from "./read-at";
+import { findFileHoles, markHoles, type Hole } from "./sparse-holes";
 import { readSwapHeader } from "./swap-area";
 
 export interface RegionReport {
@@ -11,6 +13,7 @@ export interface RegionReport {
   end: number;
   /** "ext4"-style label, "vfat", "swap", "unknown" (non-zero chunks) or "gap" (outside partitions). */
   content: string;
+  /** Bytes to send or to read for zeros (holes of a sparse image file not counted). */
   validBytes: number;
 }
 
@@ -22,6 +25,8 @@ export interface ValidLayout {
   dataBytes: number;
   /** Bytes in "scan" ranges: sent only where a chunk is not all zeros. */
   scanBytes: number;
+  /** Bytes of "scan" ranges in holes of a sparse image file: zeros on the target, never read. */
+  holeBytes: number;
 }
 
 async function describeFilesystem(readAt: ReadAt, start: number, end: number): Promise<{ content: string; ranges: ByteRange[] }> {
@@ -37,9 +42,13 @@ async function describeFilesystem(readAt: ReadAt, start: number, end: number): P
   return { content: "unknown", ranges: [{ start, end, mode: "scan" }] };
 }
 
+/** Bytes of ranges that are read: all but holes. */
+const readBytes = (ranges: readonly ByteRange[]) => sumRangeBytes(ranges.filter((r) => r.mode !== "hole"));
+
 /**
  * Decides which bytes of a disk (or partition, or image file) must be copied: partition tables and
- * gaps as they are, each filesystem's allocated blocks, and non-zero chunks of anything else.
+ * gaps as they are, each filesystem's allocated blocks, and non-zero chunks of anything else;
+ * where an image file is sparse, its holes in that "anything else" are zeros without reading.
  */
 export async function detectValidLayout(handle: FileHandle, size: number): Promise<ValidLayout> {
   const readAt = readAtFromHandle(handle);
@@ -47,15 +56,23 @@ export async function detectValidLayout(handle: FileHandle, size: number): Promi
   const regions: RegionReport[] = [];
   const all: ByteRange[] = [];
   const partitions = table ? [...table.partitions].sort((a, b) => a.start - b.start) : [{ start: 0, end: size }];
+  let holes: Hole[] | null | undefined;
+  // The addon is loaded (built, the first time) only when there is something to scan.
+  const withHoles = async (ranges: ByteRange[]) => {
+    if (!ranges.some((r) => r.mode === "scan" && r.end - r.start >= DEFAULT_CHUNK_BYTES)) return ranges;
+    if (holes === undefined) holes = await findFileHoles(handle, size, DEFAULT_CHUNK_BYTES);
+    return holes ? markHoles(ranges, holes) : ranges;
+  };
   for (const p of partitions) {
     const fs = await describeFilesystem(readAt, p.start, p.end);
-    const clipped = fs.ranges.map((r) => ({ ...r, start: Math.max(r.start, p.start), end: Math.min(r.end, p.end) }));
+    const clipped = await withHoles(fs.ranges.map((r) => ({ ...r, start: Math.max(r.start, p.start), end: Math.min(r.end, p.end) })));
     all.push(...clipped);
-    regions.push({ start: p.start, end: p.end, content: fs.content, validBytes: sumRangeBytes(clipped) });
+    regions.push({ start: p.start, end: p.end, content: fs.content, validBytes: readBytes(clipped) });
   }
   for (const gap of complementRanges(0, size, partitions)) {
-    all.push({ ...gap, mode: "scan" });
-    regions.push({ ...gap, content: "gap", validBytes: gap.end - gap.start });
+    const ranges = await withHoles([{ ...gap, mode: "scan" }]);
+    all.push(...ranges);
+    regions.push({ ...gap, content: "gap", validBytes: readBytes(ranges) });
   }
   regions.sort((a, b) => a.start - b.start);
   const ranges = normalizeRanges(all);
@@ -65,5 +82,6 @@ export async function detectValidLayout(handle: FileHandle, size: number): Promi
     ranges,
     dataBytes: sumRangeBytes(ranges.filter((r) => r.mode === "data")),
     scanBytes: sumRangeBytes(ranges.filter((r) => r.mode === "scan")),
+    holeBytes: sumRangeBytes(ranges.filter((r) => r.mode === "hole")),
   };
 }
