@@ -3,7 +3,7 @@
  *
  * Builds an ext4 image (default 3 GiB, about a third used by mostly incompressible files, made
  * with mkfs.ext4 -d), then in one run: the raw Node TLS link on loopback (one connection,
- * AES-128-GCM, 1 MiB writes, receiver discarding), Ferry's full send, Ferry's --sync send after
+ * AES-128-GCM, 1 MiB writes, receiver discarding), Ferry's full send (plain and --compress), Ferry's --sync send after
  * changing ~1% of the files, e2image -ra, dd conv=sparse, and rsync --sparse to a loopback
  * rsync daemon. Prints throughput, bytes on the wire against used bytes, and the ratios.
  *
@@ -230,6 +230,13 @@ async function main(): Promise<void> {
     fs.rmSync(fastDir, { recursive: true, force: true });
     rows.push(`ferry full send into ${fastDir} (memory): ${fast.seconds.toFixed(2)} s (process wall ${fast.wallSeconds.toFixed(2)} s), ${mbps(used, fast.seconds)} of used data`);
   }
+  let compressed: Awaited<ReturnType<typeof ferrySend>> | null = null;
+  if (fastDir) {
+    fs.rmSync(fastDir, { recursive: true, force: true });
+    compressed = await ferrySend(image, fastDir, path.join(dir, "ferry-state-compress"), ["--compress"]);
+    fs.rmSync(fastDir, { recursive: true, force: true });
+    rows.push(`ferry full send --compress into ${fastDir}: ${compressed.seconds.toFixed(2)} s, ${mbps(used, compressed.seconds)} of used data; wire ${(compressed.wire / MiB).toFixed(1)} MiB (${((compressed.wire / compressed.rawSent) * 100).toFixed(1)}% of the raw bytes)`);
+  }
   const full = await ferrySend(image, path.join(dir, "ferry-out"), path.join(dir, "ferry-state"), []);
   const fullRate = used / (fast ?? full).seconds;
   rows.push(`ferry full send to disk (durable): ${full.seconds.toFixed(2)} s (process wall ${full.wallSeconds.toFixed(2)} s), ${mbps(used, full.seconds)} of used data; wire ${(full.wire / MiB).toFixed(1)} MiB for ${(used / MiB).toFixed(1)} MiB used`);
@@ -258,6 +265,7 @@ async function main(): Promise<void> {
   const ref = fast ?? full;
   rows.push(`  ferry full rate / raw TLS link:        ${(fullRate / rawRate).toFixed(2)} [>= 0.9]${fast ? " (into memory)" : ""}`);
   rows.push(`  ferry wire bytes / used bytes:         ${(full.wire / used).toFixed(3)} [<= 1.02]`);
+  if (compressed) rows.push(`  --compress time / plain time:          ${(compressed.seconds / ref.seconds).toFixed(2)} (wire ${(compressed.wire / full.wire).toFixed(3)} of plain; the image is about a tenth text)`);
   rows.push(`  ferry full time / dd conv=sparse time: ${(ref.seconds / dd.seconds).toFixed(2)} [< 1]${fast ? " (both into memory/page cache)" : ""}`);
   rows.push(`  ferry full time / rsync time:          ${(ref.seconds / rs.seconds).toFixed(2)} [<= 0.5]${fast ? " (both into memory/page cache)" : ""}`);
   rows.push(`  ferry durable time / dd fsync time:    ${(full.seconds / ddSync.seconds).toFixed(2)} (both durable on disk)`);
