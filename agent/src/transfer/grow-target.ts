@@ -42,7 +42,7 @@ export async function growTargetAfterVerify(targetPath: string, sourceSize: numb
   const name = state.meta.name;
   const handle = await fs.open(targetPath, "r+");
   try {
-    const growth = await planTableGrowth(readAtFromHandle(handle), target.size, { growLastPartition: options.growLastPartition ?? true });
+    const growth = await planTableGrowth(readAtFromHandle(handle), sourceSize, target.size, { growLastPartition: options.growLastPartition ?? true });
     if (!growth) return null;
     if (growth.skippedReason) log(`${name}: the target is ${target.size - sourceSize} bytes larger than the source, but ${growth.skippedReason}`);
     if (growth.writes.length === 0) return growth;

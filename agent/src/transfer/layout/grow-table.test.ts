@@ -131,6 +131,26 @@ describe.skipIf(!hasTool("sfdisk"))("growing a copied partition table onto a lar
     expect(await grow(src.disk, 32 * MiB)).toBeNull();
   });
 
+  it.skipIf(!hasTool("mkfs.vfat"))("leaves a disk without a partition table alone: a bare vfat boot sector is no MBR", async () => {
+    const bare = path.join(dir, "bare-vfat.img");
+    fs.writeFileSync(bare, Buffer.alloc(0));
+    fs.truncateSync(bare, 32 * MiB);
+    execFileSync("mkfs.vfat", [bare], { stdio: "ignore" });
+    // Boot code that happens to read like an entry, one starting past the source's end: the
+    // sender saw no table here, so neither may the receiver (the target is larger: it would fit).
+    const entry = Buffer.alloc(16);
+    entry[4] = 0x83;
+    entry.writeUInt32LE((40 * MiB) / 512, 8);
+    entry.writeUInt32LE(2048, 12);
+    const fd = fs.openSync(bare, "r+");
+    fs.writeSync(fd, entry, 0, 16, 446);
+    fs.closeSync(fd);
+    const target = copyOnto(bare, "bare-vfat", 64 * MiB);
+    const hash = sha256File(target);
+    expect(await grow(target, 32 * MiB)).toBeNull();
+    expect(sha256File(target)).toBe(hash);
+  });
+
   it("MBR: grows the last primary partition to the end of the disk", async () => {
     const src = await makeSource("mbr", 48, "label: dos\nstart=2048, size=16M, type=83\nsize=8M, type=c\n");
     const target = copyOnto(src.disk, "mbr", 80 * MiB);

@@ -6,18 +6,18 @@
 import type { FileHandle } from "node:fs/promises";
 import { planGptGrowth } from "./grow-gpt";
 import { planMbrGrowth } from "./grow-mbr";
+import { readPartitionTable } from "./partition-table";
 import { readAtFromHandle, type ReadAt } from "./read-at";
 import type { TableGrowth, TableGrowthOptions } from "./table-growth";
 
-/** GPT when sector 0 is a protective MBR (or no MBR at all), as readPartitionTable decides. */
-export async function planTableGrowth(readAt: ReadAt, targetSize: number, options: TableGrowthOptions = {}): Promise<TableGrowth | null> {
-  const mbr = await readAt(512, 0);
-  const isProtective = [0, 1, 2, 3].some((i) => mbr[446 + i * 16 + 4] === 0xee);
-  if (isProtective || mbr[510] !== 0x55 || mbr[511] !== 0xaa) {
-    const gpt = await planGptGrowth(readAt, targetSize, options);
-    if (gpt) return gpt;
-  }
-  return planMbrGrowth(readAt, targetSize, options);
+/**
+ * Null when the copy holds no partition table as the sender saw it (readPartitionTable on the
+ * source's size): a bare filesystem's boot sector must never be taken for an MBR and "grown".
+ */
+export async function planTableGrowth(readAt: ReadAt, sourceSize: number, targetSize: number, options: TableGrowthOptions = {}): Promise<TableGrowth | null> {
+  const table = await readPartitionTable(readAt, sourceSize);
+  if (!table) return null;
+  return table.kind === "gpt" ? planGptGrowth(readAt, targetSize, options) : planMbrGrowth(readAt, targetSize, options);
 }
 
 /** Applies the writes in order, making each barrier durable before going on. */
@@ -39,7 +39,7 @@ export async function writeTableGrowth(handle: FileHandle, growth: TableGrowth):
  */
 export async function growTargetTable(handle: FileHandle, sourceSize: number, targetSize: number, options: TableGrowthOptions = {}): Promise<TableGrowth | null> {
   if (targetSize <= sourceSize) return null;
-  const growth = await planTableGrowth(readAtFromHandle(handle), targetSize, options);
+  const growth = await planTableGrowth(readAtFromHandle(handle), sourceSize, targetSize, options);
   if (growth) await writeTableGrowth(handle, growth);
   return growth;
 }
