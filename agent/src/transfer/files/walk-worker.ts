@@ -353,8 +353,9 @@ function visit(rel: string, st: Stat, type: EntryTypeCode, force: boolean): void
 }
 
 function decideWaiting(): void {
-  while (undecided.length > 0) {
-    const u = undecided.shift()!;
+  // By index, not shift(): shift moves the whole array each time, quadratic on a big tree.
+  const waiting = undecided.splice(0);
+  for (const u of waiting) {
     try {
       decide(u.rel, u.st, u.type, u.e, false);
     } catch (error) {
