@@ -235,8 +235,7 @@ function checkTargetCertificate(payload: TaskSendPayload) {
 function describeSendError(error: unknown): Error {
   if (error instanceof UserError) return error;
   if (error instanceof TransferError) {
-    // The data plane words a refused handshake for direct mode's shared token; here there is none.
-    return new UserError(`The copy failed: ${error.message.replace("the token does not match", "the certificates do not match")}`);
+    return new UserError(`The copy failed: ${error.message}`);
   }
   const e = error as NodeJS.ErrnoException;
   if (e.code === "ENOENT") return new UserError(`The copy failed: ${e.path ?? "a source path"} does not exist on this server.`);

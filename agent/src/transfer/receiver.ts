@@ -548,7 +548,7 @@ export async function startReceiver(options: ReceiverOptions): Promise<RunningRe
     });
   });
   server.on("tlsClientError", (error, socket) => {
-    log(`refused a connection from ${socket.remoteAddress ?? "?"}: TLS authentication failed (wrong token?): ${error.message.split("\n")[0]}`);
+    log(`refused a connection from ${socket.remoteAddress ?? "?"}: TLS authentication failed (${options.credentials.kind === "token" ? "wrong token?" : "a certificate not issued for this pass?"}): ${error.message.split("\n")[0]}`);
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

@@ -94,12 +94,11 @@ export interface DiskSendResult {
   elapsedMs: number;
 }
 
-function describeConnectError(error: Error, host: string, port: number): TransferError {
+function describeConnectError(error: Error, host: string, port: number, kind: TransferCredentials["kind"]): TransferError {
   const msg = error.message;
   if (/alert|handshake|illegal parameter|decrypt|bad record mac|ECONNRESET|socket disconnected/i.test(msg)) {
-    return new TransferError(
-      `the receiver at ${host}:${port} refused the TLS handshake: the token does not match (or it is not a ferry receiver)`,
-    );
+    const why = kind === "token" ? "the token does not match" : "the certificates of this pass do not match";
+    return new TransferError(`the receiver at ${host}:${port} refused the TLS handshake: ${why} (or it is not a ferry receiver)`);
   }
   return new TransferError(`cannot connect to ${host}:${port}: ${msg}`);
 }
@@ -108,8 +107,8 @@ async function connect(options: SendOptions): Promise<FrameChannel> {
   const socket = tls.connect({ host: options.host, port: options.port, ...clientTlsOptions(options.credentials) });
   await new Promise<void>((resolve, reject) => {
     socket.once("secureConnect", () => resolve());
-    socket.once("error", (e) => reject(describeConnectError(e, options.host, options.port)));
-    socket.once("close", () => reject(describeConnectError(new Error("socket disconnected"), options.host, options.port)));
+    socket.once("error", (e) => reject(describeConnectError(e, options.host, options.port, options.credentials.kind)));
+    socket.once("close", () => reject(describeConnectError(new Error("socket disconnected"), options.host, options.port, options.credentials.kind)));
   });
   socket.setNoDelay(true);
   const channel = new FrameChannel(socket);
