@@ -67,10 +67,11 @@ class Writer {
     });
   }
 
-  post(m: WriterRequest, bytes = 0): void {
+  /** Posts a request; buffers in `moved` go to the writer and are unusable here afterwards. */
+  post(m: WriterRequest, bytes = 0, moved: ArrayBuffer[] = []): void {
     if (this.failure) throw this.failure;
     this.queuedBytes += bytes;
-    this.worker.postMessage(m);
+    this.worker.postMessage(m, moved);
   }
 
   private async wait(): Promise<void> {
@@ -103,9 +104,13 @@ class Writer {
   }
 }
 
-/** Copies a payload into memory the writer thread can share (frames may be pooled or views of socket reads). */
-function shareable(payload: Buffer): Uint8Array {
-  const out = new Uint8Array(new SharedArrayBuffer(payload.length));
+/**
+ * Copies a payload into a buffer of its own, to be moved (transferred) to the writer thread:
+ * frames may be pooled or views of socket reads. A plain copy, not shared memory: V8 copies into
+ * a SharedArrayBuffer with a slow byte-safe memmove.
+ */
+function movable(payload: Buffer): Uint8Array {
+  const out = new Uint8Array(payload.length);
   out.set(payload);
   return out;
 }
@@ -174,14 +179,16 @@ export async function receiveFileSession(
         channel.write(controlFrame(FileFrame.signature, { fileId: m.fileId, isAvailable: !!m.signature }, blob));
       };
       const cells = new Map<number, Map<number, Promise<Buffer>>>();
-      const firstCells = new Map<number, Uint8Array>();
+      /** Per streamed file, the whole-file hash of its first cell, in case it is its only one. */
+      const firstCells = new Map<number, Buffer>();
       let isCorrupt = new Set<number>();
       for (;;) {
         await writer.belowLimit();
         const f = await channel.next();
         switch (f.type) {
           case FileFrame.batch:
-            writer.post({ t: "batch", payload: shareable(f.payload), flags: f.flags, rawLength: f.rawLength, checksum: f.checksum }, f.payload.length);
+            const payload = movable(f.payload);
+            writer.post({ t: "batch", payload, flags: f.flags, rawLength: f.rawLength, checksum: f.checksum }, payload.length, [payload.buffer as ArrayBuffer]);
             f.release?.();
             break;
           case FileFrame.chunk: {
@@ -196,14 +203,14 @@ export async function receiveFileSession(
               f.release?.();
               break;
             }
-            const data = shareable(raw);
+            const data = movable(raw);
             f.release?.();
             const perFile = cells.get(f.seq) ?? new Map<number, Promise<Buffer>>();
             cells.set(f.seq, perFile);
             // A file of one cell hashes whole (smallFileHash); keep both until its size is known.
-            if (f.offset === 0) firstCells.set(f.seq, data);
+            if (f.offset === 0) firstCells.set(f.seq, smallFileHash(data));
             if (f.offset !== 0 || data.length === CELL_BYTES) perFile.set(f.offset / CELL_BYTES, Promise.resolve(cellHash(data)));
-            writer.post({ t: "chunk", fileId: f.seq, offset: f.offset, data }, data.length);
+            writer.post({ t: "chunk", fileId: f.seq, offset: f.offset, data }, data.length, [data.buffer as ArrayBuffer]);
             break;
           }
           case FileFrame.delta: {
@@ -218,9 +225,9 @@ export async function receiveFileSession(
               f.release?.();
               break;
             }
-            const data = shareable(raw);
+            const data = movable(raw);
             f.release?.();
-            writer.post({ t: "delta", fileId: f.seq, data }, data.length);
+            writer.post({ t: "delta", fileId: f.seq, data }, data.length, [data.buffer as ArrayBuffer]);
             break;
           }
           case FileFrame.fileEnd: {
@@ -238,7 +245,7 @@ export async function receiveFileSession(
             if (!end.isVanished && !isCorrupt.has(f.seq)) {
               const count = Math.max(1, Math.ceil(end.size / CELL_BYTES));
               const hashes: Buffer[] = [];
-              if (end.size <= CELL_BYTES) hash = smallFileHash(firstCells.get(f.seq) ?? Buffer.alloc(end.size));
+              if (end.size <= CELL_BYTES) hash = firstCells.get(f.seq) ?? smallFileHash(Buffer.alloc(end.size));
               else {
                 for (let i = 0; i < count; i++) hashes.push(await (perFile.get(i) ?? Promise.resolve(zeroCellHash(cellLength(end.size, i)))));
                 hash = fileHashFromCells(end.size, hashes);

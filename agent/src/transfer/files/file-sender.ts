@@ -228,7 +228,7 @@ export async function sendFiles(options: FileSendOptions): Promise<FileSendResul
       const readCell = (index: number) =>
         new Promise<Buffer>((resolve, reject) => {
           const len = cellLength(large.size, index);
-          const buf = Buffer.from(new SharedArrayBuffer(len));
+          const buf = Buffer.allocUnsafeSlow(len);
           let got = 0;
           const step = () =>
             fs.read(fd, buf, got, len - got, index * CELL_BYTES + got, (error, n) => {

@@ -1,6 +1,6 @@
 /**
  * A second writer thread for small files: the writer hands it every other small file (bytes in
- * shared memory, paths already resolved), it checks the content hash and makes the file in one
+ * one moved buffer, paths already resolved), it checks the content hash and makes the file in one
  * native call, and answers on a port the writer reads synchronously. Creating files is mostly
  * kernel time, so two threads write about twice as many per second where cores are free.
  */
@@ -13,7 +13,7 @@ export interface HelperJob {
   id: number;
   tmp: string;
   final: string;
-  /** A view of the batch, in shared memory. */
+  /** The file's bytes: a view of one buffer moved with the whole batch of jobs. */
   data: Uint8Array;
   hash: string;
   size: number;
@@ -29,7 +29,7 @@ export type HelperResult = { id: number; stat: Float64Array | null; code: string
 
 export interface HelperInput {
   port: MessagePort;
-  /** Int32[0]: results posted; the writer waits on it when it needs them all. */
+  /** Int32[0]: result batches posted; the writer waits on it when it needs them all. */
   done: SharedArrayBuffer;
 }
 
@@ -37,7 +37,9 @@ const native = loadNativeFs();
 const { port, done } = workerData as HelperInput;
 const counter = new Int32Array(done);
 
+// Results go back once per batch of jobs: a message per file would cost more than writing it.
 port.on("message", (jobs: HelperJob[]) => {
+  const results: HelperResult[] = [];
   for (const j of jobs) {
     let result: HelperResult;
     const data = Buffer.from(j.data.buffer, j.data.byteOffset, j.data.byteLength);
@@ -49,13 +51,14 @@ port.on("message", (jobs: HelperJob[]) => {
         result = { id: j.id, stat: st, code: "", message: "", data: empty };
       } catch (error) {
         const e = error as NodeJS.ErrnoException;
-        // The bytes go back (a shared view, not a copy) for the writer to retry another way.
-        result = { id: j.id, stat: null, code: e.code ?? "EIO", message: e.message, data };
+        // The bytes go back (a copy of this file's alone) for the writer to retry another way.
+        result = { id: j.id, stat: null, code: e.code ?? "EIO", message: e.message, data: Buffer.from(new Uint8Array(data)) };
       }
     }
-    port.postMessage(result);
-    Atomics.add(counter, 0, 1);
-    Atomics.notify(counter, 0);
+    results.push(result);
   }
+  port.postMessage(results);
+  Atomics.add(counter, 0, 1);
+  Atomics.notify(counter, 0);
 });
 parentPort?.on("message", () => undefined);

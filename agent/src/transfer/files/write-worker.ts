@@ -334,9 +334,17 @@ let jobs: HelperJob[] = [];
 let nextJobId = 1;
 let turn = 0;
 
+/** Hands the queued jobs over with their files' bytes packed into one buffer that moves (no copy in the message). */
 function postJobs(): void {
   if (jobs.length === 0) return;
-  helperPort!.postMessage(jobs);
+  const packed = new Uint8Array(jobs.reduce((n, j) => n + j.data.length, 0));
+  let o = 0;
+  for (const j of jobs) {
+    packed.set(j.data, o);
+    j.data = packed.subarray(o, o + j.data.length);
+    o += j.data.length;
+  }
+  helperPort!.postMessage(jobs, [packed.buffer]);
   jobs = [];
 }
 
@@ -345,7 +353,7 @@ function collectHelper(isAll: boolean): void {
   if (!helperPort) return;
   postJobs();
   for (;;) {
-    for (let m = receiveMessageOnPort(helperPort); m; m = receiveMessageOnPort(helperPort)) onHelperResult(m.message as HelperResult);
+    for (let m = receiveMessageOnPort(helperPort); m; m = receiveMessageOnPort(helperPort)) for (const res of m.message as HelperResult[]) onHelperResult(res);
     if (!isAll || pendingJobs.size === 0) return;
     Atomics.wait(helperDone!, 0, Atomics.load(helperDone!, 0), 50);
   }
@@ -567,13 +575,7 @@ function applyBatch(payload: Buffer, flags: number, rawLength: number, checksum:
     note("error", "", "a damaged batch frame was dropped");
     return;
   }
-  // Small files' bytes go to the helper thread as views of this buffer: it must be shared memory.
-  let shared = raw;
-  if (!(raw.buffer instanceof SharedArrayBuffer)) {
-    shared = Buffer.from(new SharedArrayBuffer(raw.length));
-    raw.copy(shared);
-  }
-  const reader = new BufReader(shared);
+  const reader = new BufReader(raw);
   while (!reader.isDone) applyRecord(readRecord(reader));
   collectHelper(false);
 }
