@@ -54,7 +54,8 @@ function run(args: string[]): Run {
   return r;
 }
 
-async function waitFor(predicate: () => boolean, what: string, ms = 20_000): Promise<void> {
+/** Generous: on a loaded machine starting the agent from its TypeScript sources alone takes seconds. */
+async function waitFor(predicate: () => boolean, what: string, ms = 60_000): Promise<void> {
   const until = Date.now() + ms;
   while (!predicate()) {
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
@@ -130,8 +131,7 @@ describe.skipIf(!hasTool("mkfs.ext4") || !hasTool("e2fsck"))("kill -9 and resume
       expect(await second.exited).toBe(0);
       expect(second.stdout).toMatch(/verified (\d+) of \1 chunks/);
       const resent = sentBeforeKill + sentBytes(second.stdout) - total;
-    expect(chunksAlreadyThere(second.stdout) * DEFAULT_CHUNK_BYTES).toBeGreaterThan(sentBeforeKill - CHECKPOINT - WINDOW);
-    console.log(`receiver killed after ${sentBeforeKill} of ${total} bytes; re-sent ${resent}`);
+      console.log(`sender killed after ${sentBeforeKill} of ${total} bytes; re-sent ${resent}`);
       expect(chunksAlreadyThere(second.stdout) * DEFAULT_CHUNK_BYTES).toBeGreaterThan(sentBeforeKill - CHECKPOINT - WINDOW);
       expect(resent).toBeLessThanOrEqual(CHECKPOINT + WINDOW);
       expect(sha256File(path.join(out, "disk"))).toBe(sha256File(image));
@@ -139,7 +139,7 @@ describe.skipIf(!hasTool("mkfs.ext4") || !hasTool("e2fsck"))("kill -9 and resume
     } finally {
       receiver.child.kill("SIGKILL");
     }
-  });
+  }, 180_000);
 
   it("resumes after the receiver is killed: identical copy, at most a checkpoint interval and a window re-sent", async () => {
     const port = await freePort();
@@ -162,5 +162,5 @@ describe.skipIf(!hasTool("mkfs.ext4") || !hasTool("e2fsck"))("kill -9 and resume
     console.log(`receiver killed after ${sentBeforeKill} of ${total} bytes; re-sent ${resent}`);
     expect(resent).toBeLessThanOrEqual(CHECKPOINT + WINDOW);
     expect(sha256File(path.join(out, "disk"))).toBe(sha256File(image));
-  });
+  }, 180_000);
 });
