@@ -21,7 +21,8 @@ Use a state folder of its own (--state-dir) if a source agent runs on the same m
 Stops on SIGTERM or SIGINT. Logs to <state dir>/logs/agent.log (rotated, 5 × 1 MiB).
 
 What it offers:
-  --disk PATH          a block device or image file block-level tasks may overwrite (repeatable)
+  --disk PATH          a block device or image file block-level tasks may overwrite (repeatable);
+                       file-level tasks onto disks partition, format and mount block devices
   --disks-dir DIR      offer every *.img file in DIR as a disk
   --file-root DIR      file-level tasks write into folders below DIR
   --receive-host HOST  the name or address sources connect to (default: the first non-loopback
@@ -29,8 +30,9 @@ What it offers:
   --port-range A-B     receivers listen on a port in A-B (default: any free port)
   --launch-command CMD run CMD (with /bin/sh) when a task is launched, after the target is
                        configured: a reboot, a hypervisor call… It gets FERRY_TASK_ID,
-                       FERRY_MIGRATION_MODE, FERRY_TARGET_ROOT (file level) or FERRY_TARGET_DISKS
-                       (block level, ":"-separated), FERRY_HOSTNAME, and FERRY_STATIC_ADDRESS,
+                       FERRY_MIGRATION_MODE, FERRY_TARGET_ROOT (file level into a folder) or
+                       FERRY_TARGET_DISKS (block level, or file level onto disks, unmounted by then;
+                       ":"-separated), FERRY_HOSTNAME, and FERRY_STATIC_ADDRESS,
                        FERRY_GATEWAY, FERRY_DNS from a server template; a non-zero exit fails the launch
 
 Options:

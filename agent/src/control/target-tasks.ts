@@ -10,12 +10,14 @@ import { taskCertificateName } from "../protocol/v1/certificates";
 import type { CommandResult } from "../protocol/v1/control";
 import type { TargetCapabilities } from "../protocol/v1/register";
 import {
+  describePreparation,
   diskPairSchema,
   migrationModeSchema,
   taskAbortPayloadSchema,
   taskCleanupPayloadSchema,
   taskLaunchPayloadSchema,
   taskReceivePayloadSchema,
+  type PreparationReport,
   type TaskReceivePayload,
 } from "../protocol/v1/tasks";
 import { configureTarget } from "../transfer/files/configure-target";
@@ -26,6 +28,7 @@ import type { CommandContext } from "./agent-loop";
 import type { JournalRecord } from "./command-journal";
 import { obtainPassCertificate } from "./task-certificates";
 import { formatAddress, isInside, resolveExisting, type PortRange } from "./target-offer";
+import { mountPreparedAgain, readPreparedMarker, readyPreparedTarget, stagingRootOf, unmountForLaunch, unmountTaskFolder } from "./target-preparation";
 
 /** A receiver nobody finished a session with in this long is closed (the pass was abandoned). */
 export const DEFAULT_RECEIVER_TIMEOUT_MS = 24 * 3600 * 1000;
@@ -97,7 +100,8 @@ async function isPortFree(port: number, host: string): Promise<boolean> {
  * The target agent's task commands. task_receive starts one receiver per pass on a free port and
  * answers as soon as it listens; the receiver runs on until the source finishes (verified or not),
  * the pass is aborted, or it times out. Writes go only where the offer allows: the disks it
- * registered (block level) and folders below its file root (file level).
+ * registered (block level) and folders below its file root (file level), or, for a file-level
+ * task onto disks, its offered block devices prepared like the source's (target-preparation.ts).
  */
 export class TargetTasks {
   private readonly passes = new Map<string, RunningPass>();
@@ -181,14 +185,26 @@ export class TargetTasks {
       if (existing.taskId !== payload.taskId) throw new UserError("refused: a receiver already runs for this pass id, for another task");
       return { message: `The receiver for this pass already listens on ${existing.address}.`, details: { address: existing.address } };
     }
-    const writes = payload.mode === "block" ? this.checkDisks(payload) : [this.checkOutDir(payload)];
+    // Block checkpoints live in the state folder, per task, so a later pass resumes or syncs; a
+    // task onto prepared disks keeps its staging root and preparation record there too.
+    const taskDir = path.join(this.options.stateDir, "receive", payload.taskId);
+    const writes =
+      payload.mode === "block"
+        ? this.checkDisks(payload)
+        : payload.prepare
+          ? [readPreparedMarker(taskDir)?.stagingRoot ?? stagingRootOf(taskDir), ...payload.prepare.disks.map((d) => resolveExisting(d.targetPath))]
+          : [this.checkOutDir(payload)];
     for (const other of this.passes.values()) {
       const clash = writes.find((w) => other.writes.some((o) => o === w || isInside(w, o) || isInside(o, w)));
       if (clash) throw new UserError(`refused: ${clash} is being written by another pass (task ${other.taskId}); abort that one first`);
     }
-    // Block checkpoints live in the state folder, per task, so a later pass resumes or syncs.
-    const checkpointDir = path.join(this.options.stateDir, "receive", payload.taskId);
-    const outDir = payload.mode === "block" ? checkpointDir : writes[0]!;
+    let preparation: PreparationReport | undefined;
+    if (payload.mode === "file" && payload.prepare) {
+      const ready = readyPreparedTarget({ taskId: payload.taskId, taskDir, plan: payload.prepare, isSync: payload.isSync, offered: this.options.capabilities().disks });
+      preparation = ready.report;
+      this.log.info(ready.report.isReused ? "found this task's disks prepared" : "prepared the target's disks after the source's", { taskId: payload.taskId, disks: ready.report.disks });
+    }
+    const outDir = payload.mode === "block" ? taskDir : writes[0]!;
     const maps = payload.mode === "block" ? Object.fromEntries(payload.disks.map((d, i) => [d.name, writes[i]!])) : undefined;
     const receiveHost = this.options.capabilities().receiveHost;
     const listenHost = net.isIPv6(receiveHost) ? "::" : "0.0.0.0";
@@ -228,7 +244,8 @@ export class TargetTasks {
     })();
     this.passes.set(payload.passId, { taskId: payload.taskId, passId: payload.passId, mode: payload.mode, address, writes, receiver, stop, ended });
     this.log.info("receiver listening for a task pass", { taskId: payload.taskId, passId: payload.passId, mode: payload.mode, address, writes });
-    return { message: `Receiving on ${address} into ${writes.join(", ")}.`, details: { address } };
+    const prepared = preparation ? ` ${describePreparation(preparation)}` : "";
+    return { message: `Receiving on ${address} into ${writes.join(", ")}.${prepared}`.slice(0, 2000), details: { address, ...(preparation ? { preparation } : {}) } };
   }
 
   private async listen(host: string, o: { credentials: CertificateCredentials; outDir: string; maps?: Record<string, string>; taskId: string }): Promise<RunningReceiver> {
@@ -268,16 +285,21 @@ export class TargetTasks {
     const running = [...this.passes.values()].filter((p) => p.taskId === taskId);
     for (const p of running) p.stop("aborted", "the task was deleted");
     await Promise.allSettled(running.map((p) => p.ended));
+    // Prepared disks are unmounted first: removing the folder with them still mounted would delete the migrated files.
+    const taskDir = path.join(this.options.stateDir, "receive", taskId);
+    const unmounted = fs.existsSync(taskDir) ? await unmountTaskFolder(taskDir) : [];
     const removed: string[] = [];
-    for (const staging of [path.join(this.options.stateDir, "receive", taskId), this.taskFile(taskId)]) {
+    for (const staging of [taskDir, this.taskFile(taskId)]) {
       if (fs.existsSync(staging)) {
         fs.rmSync(staging, { recursive: true, force: true });
         removed.push(staging);
       }
     }
     return {
-      message: removed.length ? `Removed this task's staging: ${removed.join(", ")}. The migrated data stays.` : "Nothing of this task was staged on this target.",
-      details: { removed },
+      message: removed.length
+        ? `${unmounted.length ? `Unmounted ${unmounted.join(", ")}. ` : ""}Removed this task's staging: ${removed.join(", ")}. The migrated data stays.`
+        : "Nothing of this task was staged on this target.",
+      details: { removed, unmounted },
     };
   }
 
@@ -301,6 +323,8 @@ export class TargetTasks {
     }
     const changes: string[] = [];
     const notDone: string[] = [];
+    const prepared = task.mode === "file" ? readPreparedMarker(path.join(this.options.stateDir, "receive", payload.taskId)) : null;
+    const preparedDisks = prepared?.disks.map((d) => d.device) ?? null;
     if (task.mode === "block") {
       for (const d of task.disks) {
         flushToDisk(d.targetPath);
@@ -310,7 +334,9 @@ export class TargetTasks {
       if (payload.network) notDone.push(`the static address ${payload.network.address} was not set: the agent does not mount block-level target disks`);
       if (!this.options.launchCommand) notDone.push("no machine was started: this target has no launch hook (--launch-command); boot a machine from these disks");
     } else {
-      const outDir = task.outDir!;
+      const outDir = prepared?.stagingRoot ?? task.outDir!;
+      // Onto prepared disks: mounted again if a restart or an earlier launch left them unmounted.
+      if (prepared) mountPreparedAgain(prepared);
       if (payload.outDir && resolveExisting(path.resolve(this.options.capabilities().fileRoot ?? "/", payload.outDir)) !== outDir) {
         throw new UserError(`the launch names ${payload.outDir} but this task was received into ${outDir}`);
       }
@@ -321,11 +347,12 @@ export class TargetTasks {
           changes.push(`/etc/hostname: set to ${payload.hostname}`);
         } else notDone.push(`the hostname was not set: ${outDir} has no etc folder`);
       }
-      // A folder target keeps the source's filesystems, so UUIDs and device names stay; the new
-      // machine's NICs differ, so every MAC pin of the source goes (configure-target's rule).
+      // A folder target keeps the source's filesystems, so UUIDs and device names stay; prepared
+      // disks may have new UUIDs and other device names, rewritten here. The new machine's NICs
+      // differ, so every MAC pin of the source goes (configure-target's rule).
       let configured;
       try {
-        configured = configureTarget({ root: outDir });
+        configured = configureTarget({ root: outDir, uuidMap: prepared?.uuidMap, deviceMap: prepared?.deviceMap });
       } catch (error) {
         throw new UserError(`configuring ${outDir} failed: ${(error as Error).message}`);
       }
@@ -337,6 +364,12 @@ export class TargetTasks {
         else notDone.push(`the static address ${payload.network.address} was not set: no netplan, ifcfg or /etc/network/interfaces in the migrated root`);
       }
       this.log.info("configured the migrated root", { taskId: payload.taskId, outDir, changes });
+      if (prepared) {
+        const devices = preparedDisks!.join(", ");
+        const unmounted = await unmountForLaunch(path.join(this.options.stateDir, "receive", payload.taskId), prepared);
+        changes.push(`unmounted ${unmounted.length} filesystem${unmounted.length === 1 ? "" : "s"} of ${devices} from ${prepared.stagingRoot}`);
+        notDone.push(`no boot loader was installed on ${devices}: the copy holds the source's boot files, the launch hook or a chroot installs it`);
+      }
       if (!this.options.launchCommand) notDone.push("no machine was started: this target has no launch hook (--launch-command)");
     }
     if (this.options.launchCommand) {
@@ -344,8 +377,9 @@ export class TargetTasks {
         ...process.env,
         FERRY_TASK_ID: payload.taskId,
         FERRY_MIGRATION_MODE: task.mode,
-        FERRY_TARGET_ROOT: task.mode === "file" ? (task.outDir ?? "") : "",
-        FERRY_TARGET_DISKS: task.mode === "block" ? task.disks.map((d) => d.targetPath).join(":") : "",
+        // Prepared disks are unmounted by now: the hook gets them as disks, like block level.
+        FERRY_TARGET_ROOT: task.mode === "file" && !preparedDisks ? (task.outDir ?? "") : "",
+        FERRY_TARGET_DISKS: task.mode === "block" ? task.disks.map((d) => d.targetPath).join(":") : (preparedDisks?.join(":") ?? ""),
         FERRY_HOSTNAME: payload.hostname ?? "",
         // A server template's static address, for hooks that configure block-level disks themselves.
         FERRY_STATIC_ADDRESS: payload.network?.address ?? "",

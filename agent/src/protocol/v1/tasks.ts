@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { diskSchema } from "./report";
 
 // Migration tasks on the agents. The console drives a pass (the full migration or an incremental
 // sync) with commands on the ordinary command channel (control.ts):
@@ -44,6 +45,17 @@ export const transferOptionsSchema = z.strictObject({
 });
 export type TransferOptions = z.infer<typeof transferOptionsSchema>;
 
+/**
+ * File level onto the target's disks: each source disk's layout (from the source's latest report)
+ * and the target disk it is recreated on (disk-layout.ts, prepare-target.ts).
+ */
+export const targetPreparationSchema = z.strictObject({
+  disks: z.array(z.strictObject({ source: diskSchema, targetPath: z.string().min(1).max(4096) })).min(1).max(32),
+  /** Make the filesystems with the source's UUIDs; else new ones, and the launch rewrites the references. */
+  isSameUuids: z.boolean(),
+});
+export type TargetPreparation = z.infer<typeof targetPreparationSchema>;
+
 /** Payload of task_receive, for the target agent. */
 export const taskReceivePayloadSchema = z.strictObject({
   ...passRef,
@@ -51,14 +63,53 @@ export const taskReceivePayloadSchema = z.strictObject({
   isSync: z.boolean(),
   /** Block level: the disks to write. */
   disks: z.array(diskPairSchema).max(32),
-  /** File level: the folder (or staging root) the files land in. */
+  /** File level: the folder the files land in (null when they go onto prepared disks). */
   outDir: z.string().min(1).max(4096).nullable(),
+  /** File level onto disks prepared like the source's, mounted under a staging root; absent for a folder. */
+  prepare: targetPreparationSchema.optional(),
 });
 export type TaskReceivePayload = z.infer<typeof taskReceivePayloadSchema>;
+
+/** What the target prepared for a pass (or found prepared by an earlier one), for the task's log. */
+export const preparationReportSchema = z.strictObject({
+  isReused: z.boolean(),
+  disks: z
+    .array(
+      z.strictObject({
+        device: z.string().min(1).max(4096),
+        partitions: z
+          .array(
+            z.strictObject({
+              path: z.string().min(1).max(4096),
+              fsType: z.string().max(256).nullable(),
+              label: z.string().max(256).nullable(),
+              uuid: z.string().max(256).nullable(),
+              mountPoint: z.string().max(4096).nullable(),
+            }),
+          )
+          .max(256),
+      }),
+    )
+    .max(32),
+});
+export type PreparationReport = z.infer<typeof preparationReportSchema>;
+
+/** The report in plain words, for the agent's answer and the task's events. */
+export function describePreparation(report: PreparationReport): string {
+  const disks = report.disks.map((d) => {
+    const parts = d.partitions.map((p) =>
+      [p.path, p.fsType ?? "no filesystem", p.label ? `"${p.label}"` : null, p.uuid ? `UUID ${p.uuid}` : null, p.mountPoint ? `at ${p.mountPoint}` : null].filter(Boolean).join(" "),
+    );
+    return `${d.device} (${parts.join("; ")})`;
+  });
+  return `${report.isReused ? "Prepared by an earlier pass and mounted" : "Prepared like the source's disks and mounted"}: ${disks.join(", ")}.`;
+}
 
 export const taskReceiveResultSchema = z.strictObject({
   /** host:port the source should connect to. */
   address: z.string().min(3).max(300),
+  /** File level onto prepared disks: what is on them. */
+  preparation: preparationReportSchema.optional(),
 });
 
 /** Payload of task_send, for the source agent. */

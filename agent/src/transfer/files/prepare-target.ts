@@ -2,20 +2,19 @@ import { execFileSync } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import type { z } from "zod";
-import type { diskSchema } from "../../protocol/v1/report";
-
-type SourceDisk = z.infer<typeof diskSchema>;
+import { planPartitions, UNMADE_FS_TYPES, type LayoutDisk } from "../../protocol/v1/disk-layout";
 
 /**
  * Target preparation for a file-level migration (receiver side, root only): partitions a target
  * disk after a source disk's layout (the last partition may grow into a larger disk), makes the
  * same filesystem types with the same labels and the same UUIDs (or new ones, reported so that
  * configure-target can rewrite every reference), and mounts them under a staging root in their
- * nesting order, ready for `receive --out STAGING`. LVM and RAID layouts are not recreated here.
+ * nesting order, ready for `receive --out STAGING`. A source disk without a partition table that
+ * holds one filesystem gets that filesystem on the whole target disk. LVM and RAID layouts are not
+ * recreated here.
  */
 export interface PrepareTargetOptions {
-  source: SourceDisk;
+  source: LayoutDisk;
   /** The target block device, e.g. /dev/vdb (or a loop device). */
   device: string;
   stagingRoot: string;
@@ -23,9 +22,14 @@ export interface PrepareTargetOptions {
   isSameUuids?: boolean;
   /** Grow the last partition into the rest of a larger target disk. */
   isGrowingLast?: boolean;
+  /** Mount the filesystems now (default); off when several disks are mounted together with mountPrepared(). */
+  isMounting?: boolean;
   /** Runs a command and returns its stdout (tests and dry runs replace it). */
-  run?: (cmd: string, args: string[], input?: string) => string;
+  run?: Run;
 }
+
+/** Runs a command, feeding it input, and returns its stdout; throws when it fails. */
+export type Run = (cmd: string, args: string[], input?: string) => string;
 
 export interface PreparedPartition {
   sourcePath: string;
@@ -59,7 +63,7 @@ function partitionPath(device: string, number: number): string {
   return /\d$/.test(device) ? `${device}p${number}` : `${device}${number}`;
 }
 
-function partitionType(style: "gpt" | "mbr", p: SourceDisk["partitions"][number]): string {
+function partitionType(style: "gpt" | "mbr", p: LayoutDisk["partitions"][number]): string {
   const isEsp = p.fsType === "vfat" && (p.mountPoint === "/boot/efi" || p.mountPoint === "/efi");
   if (style === "gpt") {
     if (isEsp) return "C12A7328-F81F-11D2-BA4B-00A0C93EC93B";
@@ -77,7 +81,7 @@ function newUuid(fsType: string): string {
   return crypto.randomUUID();
 }
 
-function mkfs(run: NonNullable<PrepareTargetOptions["run"]>, fsType: string, dev: string, label: string | null, uuid: string | null): void {
+function mkfs(run: Run, fsType: string, dev: string, label: string | null, uuid: string | null): void {
   const args: string[] = [];
   switch (fsType) {
     case "ext2":
@@ -116,65 +120,51 @@ export function prepareTarget(options: PrepareTargetOptions): PreparedTarget {
   const run = options.run ?? defaultRun;
   const src = options.source;
   const isSameUuids = options.isSameUuids ?? true;
-  if (src.partitionStyle !== "gpt" && src.partitionStyle !== "mbr") throw new Error(`source disk ${src.path} has no partition table to recreate`);
-  const style = src.partitionStyle;
-  const targetBytes = Number(run("blockdev", ["--getsize64", options.device]).trim());
-  const parts = [...src.partitions].sort((a, b) => (a.number ?? 0) - (b.number ?? 0));
-  // Same starts as the source where known (boot loaders may care), else packed at 1 MiB alignment.
-  let next = MiB;
-  const plan = parts.map((p, i) => {
-    const start = p.startBytes ?? next;
-    let size = p.sizeBytes;
-    if (i === parts.length - 1 && options.isGrowingLast) size = Math.floor((targetBytes - start - (style === "gpt" ? MiB : 0)) / MiB) * MiB;
-    next = Math.ceil((start + size) / MiB) * MiB;
-    return { p, start, size };
-  });
-  const needed = next + (style === "gpt" ? MiB : 0);
-  if (needed > targetBytes) throw new Error(`target ${options.device} holds ${targetBytes} bytes; the source layout needs ${needed}`);
-
-  const script = [`label: ${style === "gpt" ? "gpt" : "dos"}`, ...plan.map(({ p, start, size }) => `start=${start / SECTOR}, size=${size / SECTOR}, type=${partitionType(style, p)}`)].join("\n");
-  run("sfdisk", ["--quiet", "--wipe", "always", options.device], `${script}\n`);
-  try {
-    run("partx", ["-u", options.device]);
-  } catch {
-    // a loop device set up with -P, or a kernel that already re-read the table
-  }
-  try {
-    run("udevadm", ["settle"]);
-  } catch {
-    // no udev in containers: the kernel made the nodes
-  }
-
   const prepared: PreparedPartition[] = [];
   const uuidMap: Record<string, string> = {};
   const deviceMap: Record<string, string> = {};
-  plan.forEach(({ p }, i) => {
-    const targetPath = partitionPath(options.device, p.number ?? i + 1);
+  const make = (p: { path: string; fsType: string | null; uuid: string | null; label: string | null; mountPoint: string | null }, targetPath: string) => {
     deviceMap[p.path] = targetPath;
     let uuid = p.uuid;
-    if (p.fsType && !["LVM2_member", "linux_raid_member", "crypto_LUKS"].includes(p.fsType)) {
+    if (p.fsType && !UNMADE_FS_TYPES.includes(p.fsType)) {
       if (!isSameUuids || !uuid) uuid = newUuid(p.fsType);
       mkfs(run, p.fsType, targetPath, p.label, uuid);
       if (p.uuid && uuid !== p.uuid) uuidMap[p.uuid] = uuid;
     }
     prepared.push({ sourcePath: p.path, targetPath, fsType: p.fsType, label: p.label, sourceUuid: p.uuid, uuid, mountPoint: p.mountPoint });
-  });
+  };
 
-  // Outermost first: / before /boot before /boot/efi.
-  const mounts: string[] = [];
-  const toMount = prepared.filter((p) => p.mountPoint && p.mountPoint.startsWith("/") && p.fsType && p.fsType !== "swap");
-  toMount.sort((a, b) => a.mountPoint!.split("/").filter(Boolean).length - b.mountPoint!.split("/").filter(Boolean).length);
-  try {
-    for (const p of toMount) {
-      const at = path.resolve(options.stagingRoot, `.${p.mountPoint!}`);
-      fs.mkdirSync(at, { recursive: true });
-      run("mount", [p.targetPath, at]);
-      mounts.push(at);
+  if (src.partitionStyle !== "gpt" && src.partitionStyle !== "mbr") {
+    if (!src.fsType || UNMADE_FS_TYPES.includes(src.fsType)) throw new Error(`source disk ${src.path} has no partition table to recreate`);
+    const targetBytes = Number(run("blockdev", ["--getsize64", options.device]).trim());
+    if (src.sizeBytes > targetBytes) throw new Error(`target ${options.device} holds ${targetBytes} bytes; the source layout needs ${src.sizeBytes}`);
+    // A partition table left on the target would be found before the filesystem.
+    run("wipefs", ["--all", "--quiet", options.device]);
+    make(src, options.device);
+  } else {
+    const style = src.partitionStyle;
+    const targetBytes = Number(run("blockdev", ["--getsize64", options.device]).trim());
+    const { slots, neededBytes } = planPartitions(src, { targetBytes, isGrowingLast: options.isGrowingLast });
+    if (neededBytes > targetBytes) throw new Error(`target ${options.device} holds ${targetBytes} bytes; the source layout needs ${neededBytes}`);
+    const script = [
+      `label: ${style === "gpt" ? "gpt" : "dos"}`,
+      ...slots.map(({ partition, startBytes, sizeBytes }) => `start=${startBytes / SECTOR}, size=${sizeBytes / SECTOR}, type=${partitionType(style, partition)}`),
+    ].join("\n");
+    run("sfdisk", ["--quiet", "--wipe", "always", options.device], `${script}\n`);
+    try {
+      run("partx", ["-u", options.device]);
+    } catch {
+      // a loop device set up with -P, or a kernel that already re-read the table
     }
-  } catch (error) {
-    for (const m of [...mounts].reverse()) run("umount", [m]);
-    throw error;
+    try {
+      run("udevadm", ["settle"]);
+    } catch {
+      // no udev in containers: the kernel made the nodes
+    }
+    slots.forEach(({ partition }, i) => make(partition, partitionPath(options.device, partition.number ?? i + 1)));
   }
+
+  const mounts = options.isMounting === false ? [] : mountPrepared(prepared, options.stagingRoot, run);
   return {
     partitions: prepared,
     uuidMap,
@@ -184,4 +174,32 @@ export function prepareTarget(options: PrepareTargetOptions): PreparedTarget {
       for (const m of [...mounts].reverse()) run("umount", [m]);
     },
   };
+}
+
+/** The partitions that get mounted, outermost first: / before /boot before /boot/efi. */
+export function mountOrder(partitions: readonly PreparedPartition[]): PreparedPartition[] {
+  const depth = (p: PreparedPartition) => p.mountPoint!.split("/").filter(Boolean).length;
+  return partitions.filter((p) => p.mountPoint && p.mountPoint.startsWith("/") && p.fsType && p.fsType !== "swap").sort((a, b) => depth(a) - depth(b));
+}
+
+/**
+ * Mounts prepared filesystems (of one disk or several) nested under the staging root; those
+ * isMounted says are already there are left as they are. On a failure it unmounts what it
+ * mounted and throws. Returns the paths it mounted, outermost first.
+ */
+export function mountPrepared(partitions: readonly PreparedPartition[], stagingRoot: string, run: Run = defaultRun, isMounted: (p: PreparedPartition, at: string) => boolean = () => false): string[] {
+  const mounts: string[] = [];
+  try {
+    for (const p of mountOrder(partitions)) {
+      const at = path.resolve(stagingRoot, `.${p.mountPoint!}`);
+      if (isMounted(p, at)) continue;
+      fs.mkdirSync(at, { recursive: true });
+      run("mount", [p.targetPath, at]);
+      mounts.push(at);
+    }
+  } catch (error) {
+    for (const m of [...mounts].reverse()) run("umount", [m]);
+    throw error;
+  }
+  return mounts;
 }
