@@ -1,8 +1,9 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect, test, type Page } from "@playwright/test";
+import { layoutBytesOf, mountPointsOf, type LayoutDisk } from "../agent/src/protocol/v1/disk-layout";
 import { signIn, signInAsAdmin } from "./admin";
 import { createAgentUser, registeredServerId, removeFolder, stopAgents } from "./agents";
 import { trpcMutation, trpcQuery } from "./trpc";
@@ -19,6 +20,8 @@ const GiB = 1024 ** 3;
 const agents: ChildProcess[] = [];
 const folders: string[] = [];
 let agentUserId: string | undefined;
+let agentEnv: Record<string, string>;
+const loopDevices: string[] = [];
 let sourceId: string;
 let targetId: string;
 let sourceDisk: { path: string; sizeBytes: number };
@@ -44,6 +47,7 @@ test.beforeAll(async ({ browser, baseURL }) => {
   const key = await createAgentUser(page.request, "wizard");
   agentUserId = key.userId;
   const env = { FERRY_CONSOLE_URL: baseURL!, FERRY_AK: key.accessKeyId, FERRY_SK: key.secretAccessKey };
+  agentEnv = env;
 
   sourceId = await registeredServerId(startAgent(["source"], env));
   const source = await trpcQuery<{ report: { disks: { path: string; sizeBytes: number; isSystemDisk: boolean }[] } }>(page.request, "servers.get", { serverId: sourceId });
@@ -69,6 +73,7 @@ test.beforeAll(async ({ browser, baseURL }) => {
 
 test.afterAll(async ({ browser }) => {
   await stopAgents(agents);
+  for (const device of loopDevices) spawnSync("losetup", ["-d", device]);
   for (const folder of folders) removeFolder(folder);
   if (!agentUserId) return;
   const page = await browser.newPage();
@@ -137,6 +142,15 @@ test("the wizard walks three validated steps, keeps what was typed, and creates 
   // Step 2: the heading takes the focus; a too-small target disk is an inline error and blocks Next.
   await expect(page.getByRole("heading", { level: 2, name: "Configure target" })).toBeFocused();
   await page.getByLabel("Target server", { exact: true }).selectOption(targetId);
+  // File level goes into a folder by default; onto the target's own disks needs block devices,
+  // and this target offers image files only.
+  await page.getByRole("radio", { name: "File level" }).check();
+  const where = page.getByRole("radiogroup", { name: "Where the files go" });
+  await expect(where.getByRole("radio", { name: "Into a folder" })).toBeChecked();
+  await expect(where.getByRole("radio", { name: "Onto the target's disks, prepared like the source's" })).toBeDisabled();
+  await expect(where).toContainText("offers no block devices");
+  await expect(page.getByLabel("Source folder")).toHaveValue("/");
+  await page.getByRole("radio", { name: "Block level" }).check();
   const mapping = page.getByLabel(`Target disk for ${sourceDisk.path}`);
   await mapping.selectOption(smallDisk);
   await expect(page.getByText(new RegExp(`Target disk ${smallDisk.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} \\(.+\\) is smaller than source disk`))).toBeVisible();
@@ -245,4 +259,54 @@ test("a read-only user sees the task, but its actions are disabled and the serve
   expect(response.status()).toBe(403);
   const after = await trpcQuery<{ state: string }>(page.request, "tasks.get", { taskId });
   expect(after.state).toBe("READY");
+});
+
+/** A loop device over a sparse file of this size, or null when this machine cannot make one (not root, no losetup). */
+function sparseLoopDevice(sizeBytes: number): string | null {
+  if (process.getuid?.() !== 0) return null;
+  const file = path.join(tempFolder("ferry-e2e-wizard-loop-"), "disk.img");
+  fs.writeFileSync(file, "");
+  fs.truncateSync(file, sizeBytes);
+  try {
+    const device = execFileSync("losetup", ["-f", "--show", file], { encoding: "utf8" }).trim();
+    loopDevices.push(device);
+    return device;
+  } catch {
+    return null;
+  }
+}
+
+test("file level onto the target's disks: the wizard offers the block devices that hold each source disk's layout", async ({ page }) => {
+  await signInAsAdmin(page);
+  const source = await trpcQuery<{ report: { disks: LayoutDisk[] } }>(page.request, "servers.get", { serverId: sourceId });
+  const disks = source.report.disks.filter((d) => mountPointsOf(d).length > 0);
+  test.skip(!disks.some((d) => mountPointsOf(d).includes("/")), "this machine's root filesystem is not on a disk (LVM, RAID, an overlay): nothing to prepare");
+  // One block device per source disk, 1 GiB larger than its layout; nothing is written (the task is not created).
+  const devices = disks.map((d) => sparseLoopDevice(layoutBytesOf(d) + GiB));
+  test.skip(devices.includes(null), "needs root and losetup for block devices to offer");
+  const diskTargetId = await registeredServerId(startAgent(["target", ...devices.flatMap((d) => ["--disk", d!]), "--receive-host", "127.0.0.1"], agentEnv));
+
+  await page.goto("/tasks/new");
+  await page.locator(`input[name="sourceServerId"][value="${sourceId}"]`).check();
+  await page.getByRole("button", { name: "Next" }).click();
+  await page.getByLabel("Target server", { exact: true }).selectOption(diskTargetId);
+  await page.getByRole("radio", { name: "File level" }).check();
+  // This target offers no folder: its disks are the only place, chosen at once.
+  const where = page.getByRole("radiogroup", { name: "Where the files go" });
+  await expect(where.getByRole("radio", { name: "Into a folder" })).toBeDisabled();
+  await expect(where.getByRole("radio", { name: "Onto the target's disks, prepared like the source's" })).toBeChecked();
+  const table = page.getByRole("table", { name: "Target disks" });
+  for (const [i, disk] of disks.entries()) {
+    await expect(table.getByRole("row").filter({ hasText: disk.path })).toContainText(mountPointsOf(disk).join(", "));
+    await expect(page.getByLabel(`Target disk for ${disk.path}`)).toHaveValue(devices[i]!);
+  }
+  await page.getByLabel("Keep the source's filesystem UUIDs").uncheck();
+  await page.screenshot({ path: `${SCREENS}/wizard-2-target-disks.png`, fullPage: true });
+  await page.getByRole("button", { name: "Next" }).click();
+
+  await expect(page.getByRole("heading", { level: 2, name: "Confirm" })).toBeFocused();
+  const summary = page.getByRole("definition").filter({ hasText: devices[0]! });
+  await expect(summary).toContainText(`${disks[0]!.path} → ${devices[0]}, partitioned and formatted like it (erased)`);
+  await expect(summary).toContainText("Filesystem UUIDs: new ones, rewritten in fstab and the boot loader at launch");
+  await page.screenshot({ path: `${SCREENS}/wizard-3-confirm-disks.png`, fullPage: true });
 });

@@ -18,10 +18,13 @@ import { TargetStep } from "./step-2-target";
 import { ConfirmStep } from "./step-3-confirm";
 import {
   autoMapDisks,
+  autoMapPrepared,
   createInputOf,
   diskRowProblems,
+  fileTargetUnavailability,
   INITIAL_WIZARD_STATE,
   modeUnavailability,
+  preparedDiskProblems,
   validateConfirmStep,
   validateSourceStep,
   validateTargetStep,
@@ -86,9 +89,13 @@ export function NewTaskWizard() {
   }
   const targetDisks = context.target?.capabilities?.disks ?? [];
   const mapping = state.mapping ?? autoMapDisks(sourceDisks, targetDisks, serverTemplate?.settings.diskMappingPolicy ?? "smallest-fit");
+  // File level goes into a folder unless the target offers none (then onto its disks).
+  const whereUnavailable = fileTargetUnavailability(context);
+  const fileTarget = state.fileTarget ?? (whereUnavailable.folder && !whereUnavailable.disks ? "disks" : "folder");
+  const prepareMapping = state.prepareMapping ?? autoMapPrepared(sourceDisks, targetDisks);
   const suggestedName = sourceSummary ? `${sourceSummary.hostname} to ${targetSummary?.hostname ?? "target"}`.slice(0, 64) : "";
   const name = state.name ?? suggestedName;
-  const input = createInputOf(state, settings, mapping, name, sourceDisks);
+  const input = createInputOf(state, settings, mapping, name, sourceDisks, { fileTarget, mapping: prepareMapping });
 
   const update = (patch: Partial<WizardState>) => setState((current) => ({ ...current, ...patch }));
 
@@ -146,7 +153,8 @@ export function NewTaskWizard() {
   }
 
   const canCreate = can("sms:task:create");
-  const liveDiskProblems = input.settings.mode === "block" ? diskRowProblems(sourceDisks, targetDisks, mapping) : {};
+  const liveDiskProblems =
+    input.settings.mode === "block" ? diskRowProblems(sourceDisks, targetDisks, mapping) : fileTarget === "disks" && context.target ? preparedDiskProblems(sourceDisks, targetDisks, input) : {};
   const hasLiveProblems = Object.keys(liveDiskProblems).length > 0;
 
   return (
@@ -178,7 +186,7 @@ export function NewTaskWizard() {
               error={errors.sourceServerId}
               onSelect={(id) => {
                 // Another source has other disks: the mapping starts again from the policy.
-                update({ sourceServerId: id, mapping: null });
+                update({ sourceServerId: id, mapping: null, prepareMapping: null });
               }}
             />
             {sourceItems.length === 0 && errors.sourceServerId ? <p role="alert" className="text-sm text-red-600">{errors.sourceServerId}</p> : null}
@@ -197,13 +205,16 @@ export function NewTaskWizard() {
             settings={settings}
             mapping={mapping}
             sourceRoot={state.sourceRoot}
+            fileTarget={fileTarget}
+            prepareMapping={prepareMapping}
+            isSameUuids={state.isSameUuids}
             errors={errors}
             liveDiskProblems={liveDiskProblems}
             isLoadingSource={source.isLoading}
-            onTarget={(id) => update({ targetServerId: id, mapping: null })}
+            onTarget={(id) => update({ targetServerId: id, mapping: null, prepareMapping: null, fileTarget: null })}
             onServerTemplate={(id) => {
               const template = serverTemplates.data?.find((t) => t.id === id);
-              update({ serverTemplateId: id, mapping: null, ...(template?.targetServerId ? { targetServerId: template.targetServerId } : {}) });
+              update({ serverTemplateId: id, mapping: null, prepareMapping: null, ...(template?.targetServerId ? { targetServerId: template.targetServerId, fileTarget: null } : {}) });
             }}
             onMigrationTemplate={(id) => {
               const template = migrationTemplates.data?.find((t) => t.id === id);
@@ -212,6 +223,9 @@ export function NewTaskWizard() {
             onSettings={(draft) => update({ settings: draft })}
             onMapping={(sourcePath, targetPath) => update({ mapping: { ...mapping, [sourcePath]: targetPath } })}
             onSourceRoot={(value) => update({ sourceRoot: value })}
+            onFileTarget={(value) => update({ fileTarget: value })}
+            onPrepareMapping={(sourcePath, targetPath) => update({ prepareMapping: { ...prepareMapping, [sourcePath]: targetPath } })}
+            onSameUuids={(value) => update({ isSameUuids: value })}
           />
         ) : null}
         {step === 2 ? (

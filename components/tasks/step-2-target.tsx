@@ -7,13 +7,13 @@ import type { MigrationSettingsDraft } from "@/components/templates/migration-se
 import { MigrationOptionsFields, ModeFields } from "@/components/templates/migration-settings-fields";
 import { DISK_MAPPING_POLICIES } from "@/components/templates/server-template-form";
 import { Alert } from "@/components/ui/alert";
-import { Field } from "@/components/ui/field";
 import { Fieldset } from "@/components/ui/fieldset";
 import { SelectField } from "@/components/ui/select";
 import type { ServerSummaryDto } from "@/server/services/servers/list";
 import type { MigrationTemplateDto } from "@/server/services/templates/migration-templates";
 import type { ServerTemplateDto } from "@/server/services/templates/server-templates";
-import { modeUnavailability, SKIP_DISK, type SourceDisk, type WizardContext } from "./wizard-model";
+import { FileTargetFields } from "./file-target-fields";
+import { modeUnavailability, SKIP_DISK, type FileTarget, type SourceDisk, type WizardContext } from "./wizard-model";
 
 const selectClass = "block w-full rounded-md border bg-white px-3 py-2 text-sm shadow-sm focus:outline-none focus:ring-2 focus:ring-brand-600";
 
@@ -105,6 +105,9 @@ export function TargetStep({
   settings,
   mapping,
   sourceRoot,
+  fileTarget,
+  prepareMapping,
+  isSameUuids,
   errors,
   liveDiskProblems,
   isLoadingSource,
@@ -114,6 +117,9 @@ export function TargetStep({
   onSettings,
   onMapping,
   onSourceRoot,
+  onFileTarget,
+  onPrepareMapping,
+  onSameUuids,
 }: {
   headingRef: React.Ref<HTMLHeadingElement>;
   context: WizardContext;
@@ -126,7 +132,11 @@ export function TargetStep({
   settings: MigrationSettingsDraft;
   mapping: Record<string, string>;
   sourceRoot: string;
+  fileTarget: FileTarget;
+  prepareMapping: Record<string, string>;
+  isSameUuids: boolean;
   errors: IssueMap;
+  /** Block level: by source disk path; onto prepared disks: "disk:<source path>" and "diskMapping". */
   liveDiskProblems: Record<string, string>;
   isLoadingSource: boolean;
   onTarget: (id: string) => void;
@@ -135,10 +145,12 @@ export function TargetStep({
   onSettings: (draft: MigrationSettingsDraft) => void;
   onMapping: (sourcePath: string, targetPath: string) => void;
   onSourceRoot: (value: string) => void;
+  onFileTarget: (value: FileTarget) => void;
+  onPrepareMapping: (sourcePath: string, targetPath: string) => void;
+  onSameUuids: (value: boolean) => void;
 }) {
   const unavailable = modeUnavailability(context);
   const serverTemplate = serverTemplates.find((t) => t.id === serverTemplateId);
-  const fileRoot = context.target?.capabilities?.fileRoot ?? null;
   return (
     <section aria-labelledby="wizard-step-heading" className="space-y-6">
       <h2 id="wizard-step-heading" ref={headingRef} tabIndex={-1} className="text-lg font-semibold text-slate-900 focus:outline-none">
@@ -197,17 +209,19 @@ export function TargetStep({
           )}
         </Fieldset>
       ) : (
-        <Fieldset legend="Folders">
-          <div className="max-w-md">
-            <Field
-              label="Source folder"
-              value={sourceRoot}
-              onChange={(e) => onSourceRoot(e.target.value)}
-              error={errors.sourceRoot}
-              hint={fileRoot ? `Copied into a new folder below ${fileRoot} on the target. "/" copies the whole system.` : '"/" copies the whole system.'}
-            />
-          </div>
-        </Fieldset>
+        <FileTargetFields
+          context={context}
+          fileTarget={fileTarget}
+          onFileTarget={onFileTarget}
+          sourceRoot={sourceRoot}
+          onSourceRoot={onSourceRoot}
+          mapping={prepareMapping}
+          onMapping={onPrepareMapping}
+          isSameUuids={isSameUuids}
+          onSameUuids={onSameUuids}
+          errors={{ ...errors, ...liveDiskProblems }}
+          isLoadingSource={isLoadingSource}
+        />
       )}
 
       <Fieldset legend="Options">

@@ -79,6 +79,17 @@ export function ConfirmStep({
               ))}
             </ul>
           </Row>
+        ) : input.fileTarget === "disks" ? (
+          <Row term="Target disks">
+            <ul className="space-y-0.5">
+              {input.diskMapping.map((m) => (
+                <li key={m.sourceDisk}>
+                  <span className="font-mono">{m.sourceDisk}</span> → <span className="font-mono">{m.targetDisk}</span>, partitioned and formatted like it (erased)
+                </li>
+              ))}
+              <li>Filesystem UUIDs: {input.isSameUuids ? "the source's" : "new ones, rewritten in fstab and the boot loader at launch"}</li>
+            </ul>
+          </Row>
         ) : (
           <Row term="Folders">
             <span className="font-mono">{input.sourceRoot}</span> → a new folder below <span className="font-mono">{targetDirRoot ?? "the target's file root"}</span>

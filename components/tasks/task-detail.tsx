@@ -212,7 +212,9 @@ export function TaskDetail({ taskId }: { taskId: string }) {
               <dd className="inline">
                 {t.mapping.mode === "block"
                   ? t.mapping.disks.map((d) => `${d.sourceDisk} → ${d.targetDisk}`).join(", ")
-                  : `${t.mapping.sourceRoot} → ${t.mapping.targetDir}`}
+                  : t.mapping.prepare
+                    ? `${t.mapping.sourceRoot} onto the target's disks prepared like the source's: ${t.mapping.prepare.disks.map((d) => `${d.sourceDisk} → ${d.targetDisk}`).join(", ")} (${t.mapping.prepare.isSameUuids ? "same" : "new"} filesystem UUIDs)`
+                    : `${t.mapping.sourceRoot} → ${t.mapping.targetDir}`}
               </dd>
             </div>
             <div>

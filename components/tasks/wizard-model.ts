@@ -1,3 +1,4 @@
+import { layoutBytesOf } from "@/agent/src/protocol/v1/disk-layout";
 import type { TargetCapabilities } from "@/agent/src/protocol/v1/register";
 import type { SourceReport } from "@/agent/src/protocol/v1/report";
 import { formatBytes } from "@/components/servers/format";
@@ -5,6 +6,7 @@ import { issueMapOf, type IssueMap } from "@/components/templates/issues";
 import { settingsOfDraft, type MigrationSettingsDraft } from "@/components/templates/migration-settings-draft";
 import type { FeasibilityResult } from "@/server/services/servers/feasibility";
 import { configureTargetSchema, createTaskSchema, selectSourceSchema, type CreateTaskInput } from "@/server/services/tasks/schemas";
+import { disksToPrepare, preparationProblems, targetDisksFor } from "@/server/services/tasks/target-preparation";
 import type { ServerSettings } from "@/server/services/templates/schemas";
 
 /** A source disk that is not migrated (data disks only; the system disk always is). */
@@ -13,6 +15,7 @@ export const SKIP_DISK = "__skip__";
 export type SourceDisk = SourceReport["disks"][number];
 export type TargetDisk = TargetCapabilities["disks"][number];
 export type DiskMappingPolicy = ServerSettings["diskMappingPolicy"];
+export type FileTarget = NonNullable<CreateTaskInput["fileTarget"]>;
 
 /**
  * What the wizard holds across its steps. `null` means "not chosen by the user yet": the value
@@ -27,6 +30,10 @@ export type WizardState = {
   settings: MigrationSettingsDraft | null;
   mapping: Record<string, string> | null;
   sourceRoot: string;
+  /** File level: into a folder, or onto the target's disks with a target disk per source disk. */
+  fileTarget: FileTarget | null;
+  prepareMapping: Record<string, string> | null;
+  isSameUuids: boolean;
   name: string | null;
   startNow: boolean;
 };
@@ -39,6 +46,9 @@ export const INITIAL_WIZARD_STATE: WizardState = {
   settings: null,
   mapping: null,
   sourceRoot: "/",
+  fileTarget: null,
+  prepareMapping: null,
+  isSameUuids: true,
   name: null,
   startNow: false,
 };
@@ -55,6 +65,20 @@ export function autoMapDisks(sourceDisks: SourceDisk[], targetDisks: TargetDisk[
   for (const disk of [...sourceDisks].sort((a, b) => b.sizeBytes - a.sizeBytes)) {
     const index = free.findIndex((t) => t.sizeBytes >= disk.sizeBytes);
     mapping[disk.path] = index >= 0 ? free.splice(index, 1)[0]!.path : "";
+  }
+  return mapping;
+}
+
+/** Onto the target's disks: each source disk to the smallest block device that takes its layout, largest layouts first. */
+export function autoMapPrepared(sourceDisks: SourceDisk[], targetDisks: TargetDisk[]): Record<string, string> {
+  const mapping: Record<string, string> = {};
+  const taken = new Set<string>();
+  for (const disk of disksToPrepare(sourceDisks).sort((a, b) => layoutBytesOf(b) - layoutBytesOf(a))) {
+    const chosen = targetDisksFor(disk, targetDisks)
+      .filter((t) => !taken.has(t.path))
+      .sort((a, b) => a.sizeBytes - b.sizeBytes)[0];
+    mapping[disk.path] = chosen?.path ?? "";
+    if (chosen) taken.add(chosen.path);
   }
   return mapping;
 }
@@ -87,8 +111,16 @@ export type WizardContext = {
 };
 
 /** The task the wizard would create, in the shape of the shared schema (not yet validated). */
-export function createInputOf(state: WizardState, settings: MigrationSettingsDraft, mapping: Record<string, string>, name: string, sourceDisks: SourceDisk[]): CreateTaskInput {
+export function createInputOf(
+  state: WizardState,
+  settings: MigrationSettingsDraft,
+  mapping: Record<string, string>,
+  name: string,
+  sourceDisks: SourceDisk[],
+  prepared: { fileTarget: FileTarget; mapping: Record<string, string> } = { fileTarget: "folder", mapping: {} },
+): CreateTaskInput {
   const parsedSettings = settingsOfDraft(settings);
+  const isOntoDisks = parsedSettings.mode === "file" && prepared.fileTarget === "disks";
   return {
     name,
     startNow: state.startNow,
@@ -99,10 +131,31 @@ export function createInputOf(state: WizardState, settings: MigrationSettingsDra
     diskMapping:
       parsedSettings.mode === "block"
         ? sourceDisks.filter((d) => mapping[d.path] !== SKIP_DISK).map((d) => ({ sourceDisk: d.path, targetDisk: mapping[d.path] ?? "" }))
-        : [],
-    sourceRoot: state.sourceRoot,
+        : isOntoDisks
+          ? disksToPrepare(sourceDisks).map((d) => ({ sourceDisk: d.path, targetDisk: prepared.mapping[d.path] ?? "" }))
+          : [],
+    sourceRoot: isOntoDisks ? "/" : state.sourceRoot,
+    fileTarget: prepared.fileTarget,
+    isSameUuids: state.isSameUuids,
     settings: parsedSettings,
   };
+}
+
+/** Why files cannot go into a folder, or onto the disks, of this target; null where they can. */
+export function fileTargetUnavailability(context: WizardContext): Record<FileTarget, string | null> {
+  const capabilities = context.target?.capabilities;
+  if (!context.target || !capabilities) return { folder: null, disks: null };
+  return {
+    folder: capabilities.fileRoot ? null : `the target server ${context.target.hostname} offers no folder (start its agent with --file-root).`,
+    disks: capabilities.disks.some((d) => d.kind === "device") ? null : `the target server ${context.target.hostname} offers no block devices (start its agent with --disk /dev/…).`,
+  };
+}
+
+/** Onto disks: problems per source disk ("disk:<path>") and of the whole choice ("diskMapping"). */
+export function preparedDiskProblems(sourceDisks: SourceDisk[], targetDisks: TargetDisk[], input: CreateTaskInput): IssueMap {
+  const issues: IssueMap = {};
+  for (const [key, message] of Object.entries(preparationProblems(sourceDisks, targetDisks, input.diskMapping))) issues[key === "" ? "diskMapping" : `disk:${key}`] = message;
+  return issues;
 }
 
 export function validateSourceStep(state: WizardState): IssueMap {
@@ -115,8 +168,9 @@ export function modeUnavailability(context: WizardContext): { block: string | nu
   const check = context.feasibility;
   const block = check && !check.blockLevel.available ? (check.blockLevel.reason ?? "the source check does not allow it") : null;
   let file = check && !check.fileLevel.available ? (check.fileLevel.reason ?? "the source check does not allow it") : null;
-  if (!file && context.target && !context.target.capabilities?.fileRoot) {
-    file = `the target server ${context.target.hostname} offers no folder for file-level tasks (start its agent with --file-root).`;
+  const where = fileTargetUnavailability(context);
+  if (!file && context.target && where.folder && where.disks) {
+    file = `the target server ${context.target.hostname} offers neither a folder (--file-root) nor block devices (--disk) for file-level tasks.`;
   }
   return { block, file };
 }
@@ -135,7 +189,8 @@ export function validateTargetStep(input: CreateTaskInput, context: WizardContex
     for (const [path, message] of Object.entries(issueMapOf(whole.error, (p) => p === "name" || p.startsWith("sourceServerId")))) issues[path] ??= message;
   }
   // Rows of the mapping are shown per source disk; the schema numbers only the mapped ones.
-  const mapped = context.sourceDisks.filter((d) => mapping[d.path] !== SKIP_DISK);
+  const isOntoDisks = input.settings.mode === "file" && input.fileTarget === "disks";
+  const mapped = isOntoDisks ? disksToPrepare(context.sourceDisks) : context.sourceDisks.filter((d) => mapping[d.path] !== SKIP_DISK);
   for (const [path, message] of Object.entries(issues)) {
     const match = /^diskMapping\.(\d+)\./.exec(path);
     if (match) {
@@ -156,6 +211,11 @@ export function validateTargetStep(input: CreateTaskInput, context: WizardContex
     for (const [sourcePath, message] of Object.entries(diskRowProblems(context.sourceDisks, targetDisks, mapping))) issues[`disk:${sourcePath}`] ??= message;
     const system = context.sourceDisks.find((d) => d.isSystemDisk);
     if (system && mapping[system.path] === SKIP_DISK) issues[`disk:${system.path}`] ??= "The system disk is always migrated: choose a target disk for it.";
+  }
+  if (mode === "file" && context.target) {
+    const unavailable = fileTargetUnavailability(context)[input.fileTarget ?? "folder"];
+    if (unavailable) issues.fileTarget ??= `Not available: ${unavailable}`;
+    if (isOntoDisks) for (const [key, message] of Object.entries(preparedDiskProblems(context.sourceDisks, context.target.capabilities?.disks ?? [], input))) issues[key] ??= message;
   }
   return issues;
 }

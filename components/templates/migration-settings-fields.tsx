@@ -45,7 +45,7 @@ export function ModeFields({
           checked={mode === "file"}
           disabled={unavailable.file !== null}
           onChange={() => onChange("file")}
-          description={unavailable.file ? `Not available: ${unavailable.file}` : "Copies files into a folder on the target; exclusions possible. Syncs run by hand."}
+          description={unavailable.file ? `Not available: ${unavailable.file}` : "Copies files into a folder on the target, or onto its disks prepared like the source's; exclusions possible. Syncs run by hand."}
         />
       </div>
     </Fieldset>

@@ -2,6 +2,7 @@ import { and, eq } from "drizzle-orm";
 import { serverTemplates, taskProgressSamples, taskSubtasks, tasks } from "@/drizzle/schema";
 import type { CommandResult } from "@/agent/src/protocol/v1/control";
 import {
+  describePreparation,
   taskProgressRequestSchema,
   taskReceiveResultSchema,
   taskSendResultSchema,
@@ -46,6 +47,7 @@ export async function onTaskCommandFinished(tx: Tx, accountId: string, command: 
       if (!details.success) return failPass(tx, task, "The target agent answered without an address to send to.", "Update the target agent to this console's version.");
       const targetCertPem = await passCertificateOf(tx, task, "target");
       if (!targetCertPem) return failPass(tx, task, "The target agent listened without a certificate for this pass from the console.", "Update the target agent to this console's version, then start the task again.");
+      if (details.data.preparation) await addTaskEvent(tx, task, "info", `Target disks: ${describePreparation(details.data.preparation)}`);
       return sendPassToSource(tx, task, details.data.address, targetCertPem);
     }
     case "task_send": {

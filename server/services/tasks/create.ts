@@ -6,9 +6,10 @@ import { audited } from "../audit/audited";
 import type { ServiceContext } from "../context";
 import { startTaskInTx } from "./actions";
 import { assertSourceReady, assertTargetReady, checkDiskMapping } from "./readiness";
-import { addTaskEvent, capabilitiesOf, loadServer, type DiskMapping } from "./records";
+import { addTaskEvent, capabilitiesOf, loadServer, reportOf, type DiskMapping } from "./records";
 import { createTaskSchema, type CreateTaskInput } from "./schemas";
 import { createSubtasks } from "./subtasks";
+import { preparationProblems } from "./target-preparation";
 
 async function assertTemplatesOfAccount(tx: Tx, accountId: string, migrationTemplateId: string | null, serverTemplateId: string | null) {
   if (migrationTemplateId) {
@@ -37,10 +38,16 @@ export async function createTask(ctx: ServiceContext, input: CreateTaskInput) {
     if (live) throw conflict(`The source server ${source.hostname} already has the task "${live.name}". Delete it or wait until it is launched.`);
 
     let diskMapping: DiskMapping;
+    let where = "";
     if (data.settings.mode === "block") {
       const problem = checkDiskMapping(source, target, data.diskMapping);
       if (problem) throw badRequest(problem);
       diskMapping = { mode: "block", disks: data.diskMapping };
+    } else if (data.fileTarget === "disks") {
+      const problems = Object.values(preparationProblems(reportOf(source).disks, capabilitiesOf(target)?.disks ?? [], data.diskMapping));
+      if (problems.length) throw badRequest(problems.join(" "));
+      diskMapping = { mode: "file", sourceRoot: "/", targetDir: null, prepare: { disks: data.diskMapping, isSameUuids: data.isSameUuids } };
+      where = `, onto the target's disks prepared like the source's (${data.diskMapping.map((d) => `${d.sourceDisk} → ${d.targetDisk}`).join(", ")}; ${data.isSameUuids ? "same" : "new"} filesystem UUIDs)`;
     } else {
       const fileRoot = capabilitiesOf(target)?.fileRoot;
       if (!fileRoot) throw badRequest(`The target server ${target.hostname} takes no file-level migrations: start its agent with --file-root.`);
@@ -62,7 +69,7 @@ export async function createTask(ctx: ServiceContext, input: CreateTaskInput) {
       })
       .returning();
     await createSubtasks(tx, ctx.actor.accountId, task!.id);
-    await addTaskEvent(tx, task!, "info", `Task created: ${source.hostname} → ${target.hostname}, ${data.settings.mode} level.`);
+    await addTaskEvent(tx, task!, "info", `Task created: ${source.hostname} → ${target.hostname}, ${data.settings.mode} level${where}.`);
     const row = data.startNow ? await startTaskInTx(tx, ctx, task!, task!.version) : task!;
     return { value: { id: row.id, state: row.state, version: row.version }, resourceId: row.id, resourceName: row.name };
   });

@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { eq } from "drizzle-orm";
 import { tasks } from "@/drizzle/schema";
-import type { DiskPair, TaskReceivePayload, TaskSendPayload } from "@/agent/src/protocol/v1/tasks";
+import type { DiskPair, TargetPreparation, TaskReceivePayload, TaskSendPayload } from "@/agent/src/protocol/v1/tasks";
 import type { Tx } from "../../db";
-import { addTaskEvent, mappingOf, queueTaskCommand, settingsOf, type TaskRow } from "./records";
+import { badRequest } from "../../errors";
+import { addTaskEvent, loadServer, mappingOf, queueTaskCommand, reportOf, settingsOf, type TaskRow } from "./records";
 import { finishSubtask, startSubtask } from "./subtasks";
 import { limitBytesPerSecondAt } from "./speed-limit";
 
@@ -12,6 +13,23 @@ export function diskPairsOf(task: TaskRow): DiskPair[] {
   const mapping = mappingOf(task);
   if (mapping.mode !== "block") return [];
   return mapping.disks.map((d, index) => ({ sourcePath: d.sourceDisk, name: `disk${index}`, targetPath: d.targetDisk }));
+}
+
+/**
+ * File level onto the target's disks: each chosen source disk's layout as the source's latest
+ * report has it, and its target disk. Every pass carries it; the target partitions only on the
+ * first one and afterwards mounts what it made (or refuses if the disks are not the same).
+ */
+async function preparationOf(tx: Tx, task: TaskRow): Promise<TargetPreparation | undefined> {
+  const mapping = mappingOf(task);
+  if (mapping.mode !== "file" || !mapping.prepare) return undefined;
+  const report = reportOf(await loadServer(tx, task.accountId, task.sourceServerId, "source"));
+  const disks = mapping.prepare.disks.map((d) => {
+    const source = report.disks.find((s) => s.path === d.sourceDisk || s.name === d.sourceDisk);
+    if (!source) throw badRequest(`The source server no longer reports the disk ${d.sourceDisk}. Refresh its report, or delete this task and create it again.`);
+    return { source, targetPath: d.targetDisk };
+  });
+  return { disks, isSameUuids: mapping.prepare.isSameUuids };
 }
 
 /**
@@ -45,6 +63,9 @@ export async function beginPass(tx: Tx, task: TaskRow, isSync: boolean, userId: 
     disks: diskPairsOf(task),
     outDir: mapping.mode === "file" ? mapping.targetDir : null,
   };
+  const prepare = await preparationOf(tx, task);
+  // Only when there is one: a target agent that predates it still takes folder and block tasks.
+  if (prepare) payload.prepare = prepare;
   await queueTaskCommand(tx, task, task.targetServerId, "task_receive", payload, userId);
   if (!isSync) {
     await finishSubtask(tx, task.id, "check_source", "succeeded");

@@ -10,10 +10,13 @@ import { nextTaskState, type TaskEvent } from "./state-machine";
 
 export type TaskRow = typeof tasks.$inferSelect;
 
-/** What a task maps: block disks, or a source folder to a target folder. */
+/** File level onto the target's disks: a target disk per source disk, prepared like it. */
+export type TargetPreparationChoice = { disks: { sourceDisk: string; targetDisk: string }[]; isSameUuids: boolean };
+
+/** What a task maps: block disks, or a source folder to a target folder or onto prepared target disks (targetDir null). */
 export type DiskMapping =
   | { mode: "block"; disks: { sourceDisk: string; targetDisk: string }[] }
-  | { mode: "file"; sourceRoot: string; targetDir: string };
+  | { mode: "file"; sourceRoot: string; targetDir: string | null; prepare?: TargetPreparationChoice };
 
 export function settingsOf(task: TaskRow): MigrationSettings {
   return migrationSettingsSchema.parse(task.settings);

@@ -19,10 +19,17 @@ export const configureTargetSchema = z.object({
   targetServerId: idSchema.or(z.literal("")).refine((v) => v !== "", "Choose a target server"),
   serverTemplateId: idSchema.nullable(),
   migrationTemplateId: idSchema.nullable(),
-  /** Block level: every source disk to migrate, each to its own target disk. */
+  /** Block level, or file level onto disks: every source disk to migrate (to prepare), each to its own target disk. */
   diskMapping: z.array(diskMappingEntrySchema).max(32),
   /** File level: the folder of the source to copy ("/" for the whole system). */
   sourceRoot: z.string().trim().startsWith("/", "Use an absolute path, e.g. /").max(4096).default("/"),
+  /**
+   * File level: into a new folder below the target's file root, or onto the target's disks,
+   * partitioned and formatted like the source's (diskMapping names one per source disk).
+   */
+  fileTarget: z.enum(["folder", "disks"]).default("folder"),
+  /** File level onto disks: make the filesystems with the source's UUIDs; off makes new ones, rewritten in fstab and the boot loader at launch. */
+  isSameUuids: z.boolean().default(true),
   settings: migrationSettingsSchema,
 });
 
@@ -33,7 +40,14 @@ export const createTaskSchema = z
   })
   .extend(selectSourceSchema.shape)
   .extend(configureTargetSchema.shape)
-  .refine((v) => v.settings.mode === "file" || v.diskMapping.length > 0, { path: ["diskMapping"], message: "Map at least one source disk" })
+  .refine((v) => (v.settings.mode === "file" && v.fileTarget === "folder") || v.diskMapping.length > 0, {
+    path: ["diskMapping"],
+    message: "Map at least one source disk",
+  })
+  .refine((v) => !(v.settings.mode === "file" && v.fileTarget === "disks" && v.sourceRoot !== "/"), {
+    path: ["sourceRoot"],
+    message: "Onto the target's disks the whole system is copied: use / as the source folder",
+  })
   .refine((v) => new Set(v.diskMapping.map((d) => d.targetDisk)).size === v.diskMapping.length, {
     path: ["diskMapping"],
     message: "Two source disks cannot go to the same target disk",
