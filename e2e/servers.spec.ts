@@ -3,7 +3,8 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { expect, test } from "@playwright/test";
+import { expect, request, test } from "@playwright/test";
+import { currentNativeFsTarget, nativeFsKey } from "../agent/src/transfer/files/native/native-fs-build";
 import { signInAsAdmin } from "./admin";
 import { createAgentUser, removeFolder, stopAgents } from "./agents";
 import { trpcMutation } from "./trpc";
@@ -91,4 +92,20 @@ test("the Agent page offers the bundle with its SHA-256 and the commands for thi
   expect(body.subarray(0, 19).toString()).toBe("#!/usr/bin/env node");
   await expect(page.getByText(`ferry-agent init --console ${baseURL} --ak <your AK>`)).toBeVisible();
   await expect(page.getByRole("link", { name: "Download ferry-agent" })).toHaveAttribute("href", "/api/agent/download");
+
+  // The file-transfer addon for agents without a C compiler (this machine has cc, so the console built it).
+  const addonSha = (await page.getByTestId("native-addon-sha256").textContent())!.trim();
+  expect(addonSha).toMatch(/^[0-9a-f]{64}$/);
+  await expect(page.getByRole("region", { name: "File-transfer addon" })).toContainText(`built for ${process.platform}-${process.arch}`);
+  const target = currentNativeFsTarget();
+  const query = new URLSearchParams({ platform: target.platform, arch: target.arch, napi: String(target.napi), key: nativeFsKey(target) });
+  // Fetched as an agent does: no session.
+  const agentRequest = await request.newContext({ baseURL });
+  const addon = await agentRequest.get(`/api/agent/download/native?${query}`);
+  expect(addon.status()).toBe(200);
+  expect(createHash("sha256").update(await addon.body()).digest("hex")).toBe(addonSha);
+  query.set("key", "0000000000000000");
+  const other = await agentRequest.get(`/api/agent/download/native?${query}`);
+  expect(other.status()).toBe(404);
+  await agentRequest.dispose();
 });

@@ -23,6 +23,12 @@ const envSchema = z.object({
   FERRY_HEARTBEAT_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(300).default(15),
   /** Seconds between the passes of a task with continuous sync. */
   FERRY_CONTINUOUS_SYNC_INTERVAL_SECONDS: z.coerce.number().int().min(5).max(86_400).default(300),
+  /** The C compiler that builds the agent's file-transfer addon, served to agents that have none. */
+  CC: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => v || "cc"),
   FERRY_DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
 });

@@ -3,8 +3,9 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 
-// agent/src/protocol is compiled into the console too (the agent API parses with its schemas).
-const SOURCE_DIRS = ["app", "components", "server", "drizzle", "agent/src/protocol"];
+// Parts of the agent are compiled into the console too: agent/src/protocol (the agent API parses
+// with its schemas) and the file-transfer addon's source and key (the console builds and serves it).
+const SOURCE_DIRS = ["app", "components", "server", "drizzle", "agent/src/protocol", "agent/src/transfer/files/native"];
 const SOURCE_FILES = ["package.json", "next.config.js", "postcss.config.mjs", "tsconfig.json", "instrumentation.ts"];
 
 function newestMtime(entry) {

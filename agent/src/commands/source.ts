@@ -2,6 +2,7 @@ import { resolveConfig, type ConfigOverrides } from "../config/config";
 import { parseFlags, str } from "../config/flags";
 import { resolveStateDir } from "../config/state-dir";
 import { openAgentProcess } from "./agent-process";
+import { prepareFileTransfer } from "./prepare-file-transfer";
 import { ConsoleClient, type ConsoleApi } from "../control/console-client";
 import { runSourceAgent } from "../control/source-agent";
 import { discover } from "../discovery/discover";
@@ -51,6 +52,7 @@ export async function sourceCommand(options: SourceCommandOptions): Promise<numb
   const { logger, release: releasePid, onReceiptPersisted } = openAgentProcess({ stateDir: options.stateDir, verbose: options.verbose, secret: config.secretAccessKey, env });
   out(`ferry-agent source: console ${config.consoleUrl.toString()}, access key ${config.accessKeyId}; log ${logger.file}\n`);
   try {
+    await prepareFileTransfer(config, logger);
     const outcome = await runSourceAgent({
       console: options.console ?? new ConsoleClient(config),
       consoleUrl: config.consoleUrl.toString(),

@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { resolveConfig, type ConfigOverrides } from "../config/config";
 import { resolveStateDir } from "../config/state-dir";
 import { openAgentProcess } from "./agent-process";
+import { prepareFileTransfer } from "./prepare-file-transfer";
 import { ConsoleClient, type ConsoleApi } from "../control/console-client";
 import { runTargetAgent } from "../control/target-agent";
 import { describeTarget, parsePortRange, type TargetOfferOptions } from "../control/target-offer";
@@ -74,6 +75,7 @@ export async function targetCommand(options: TargetCommandOptions): Promise<numb
       `${offer.disks.length} disk${offer.disks.length === 1 ? "" : "s"}${offer.fileRoot ? `, files into ${offer.fileRoot}` : ""}; log ${logger.file}\n`,
   );
   try {
+    await prepareFileTransfer(config, logger);
     const outcome = await runTargetAgent({
       console: options.console ?? new ConsoleClient(config),
       consoleUrl: config.consoleUrl.toString(),

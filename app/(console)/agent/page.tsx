@@ -1,11 +1,13 @@
 import type { Metadata } from "next";
 import { headers } from "next/headers";
 import { InstallSteps } from "@/components/agent/install-steps";
+import { NativeAddonStatus, type NativeAddonSummary } from "@/components/agent/native-addon-status";
 import { Alert } from "@/components/ui/alert";
 import { PageHeader } from "@/components/ui/page-header";
 import { getEnv } from "@/server/env";
 import { requireActor } from "@/server/page-access";
 import { getAgentBundle, type AgentBundle } from "@/server/services/agent-bundle/bundle";
+import { getNativeFsAddon, type NativeFsAddon } from "@/server/services/agent-bundle/native-fs-addon";
 
 export const metadata: Metadata = { title: "Agent" };
 
@@ -19,8 +21,15 @@ async function consoleUrl(): Promise<string> {
   return `${proto}://${host}`;
 }
 
+function summarize(addon: NativeFsAddon): NativeAddonSummary {
+  if (!addon.isBuilt) return { isBuilt: false, reason: addon.reason };
+  const { platform, arch, napi } = addon.target;
+  return { isBuilt: true, platform, arch, napi, glibc: addon.glibc, sizeBytes: addon.bytes.length, sha256: addon.sha256 };
+}
+
 export default async function Page() {
   await requireActor();
+  const building = getNativeFsAddon(); // never rejects; builds while the bundle does
   let bundle: AgentBundle | null = null;
   let bundleError: string | null = null;
   try {
@@ -29,6 +38,7 @@ export default async function Page() {
     console.error("[agent-page] the agent bundle could not be built:", error);
     bundleError = "The agent bundle could not be built on this console; see its log.";
   }
+  const addon = summarize(await building);
   const url = await consoleUrl();
   return (
     <>
@@ -57,6 +67,9 @@ export default async function Page() {
           ) : (
             <Alert>{bundleError}</Alert>
           )}
+        </section>
+        <section aria-label="File-transfer addon">
+          <NativeAddonStatus addon={addon} />
         </section>
         <InstallSteps consoleUrl={url} sha256={bundle?.sha256 ?? null} />
       </div>

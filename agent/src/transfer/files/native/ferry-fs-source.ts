@@ -12,6 +12,7 @@ export const FERRY_FS_C = String.raw`/*
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>

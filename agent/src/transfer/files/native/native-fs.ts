@@ -1,10 +1,10 @@
 import { execFileSync } from "node:child_process";
-import crypto from "node:crypto";
 import fs from "node:fs";
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { FERRY_FS_C } from "./ferry-fs-source";
+import { currentNativeFsTarget, nativeFsCompileArgs, nativeFsFileName, nativeFsKey, nodeIncludeDir } from "./native-fs-build";
 
 /** The calls of ferry-fs.c: what Node 20 cannot do for a faithful file copy. */
 export interface NativeFs {
@@ -33,54 +33,55 @@ export const WRITE_SPARSE = 1;
 export const WRITE_CHOWN = 2;
 
 
-/** Node's own headers: <prefix>/include/node beside <prefix>/bin/node, as every Node install lays them out. */
-function nodeIncludeDir(): string {
-  const candidates = [
-    process.env.FERRY_NODE_INCLUDE,
-    path.resolve(path.dirname(process.execPath), "../include/node"),
-    "/usr/include/node",
-    "/usr/local/include/node",
-  ].filter((d): d is string => !!d);
-  const found = candidates.find((d) => fs.existsSync(path.join(d, "node_api.h")));
-  if (!found) throw new Error(`Node's headers (node_api.h) are not installed; looked in ${candidates.join(", ")}`);
-  return found;
-}
+/** What a server that has no addon needs, said wherever one could not be had. */
+export const NATIVE_FS_INSTALL_HINT =
+  "install a C compiler (cc, e.g. gcc) and Node's headers (node_api.h: in Node's official builds; libnode-dev on Debian/Ubuntu, nodejs-devel on RHEL) on this server, " +
+  "or set FERRY_NATIVE_FS to a prebuilt ferry-fs .node for this machine, or run the agent against a console that could build it (one with cc)";
 
 function cacheDir(): string {
   const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache");
   return path.join(base, "ferry-agent", "native");
 }
 
+/** Where this agent keeps (or would keep) the build for its machine, whether compiled or fetched. */
+export function nativeFsCachePath(): string {
+  return path.join(cacheDir(), nativeFsFileName(nativeFsKey(currentNativeFsTarget())));
+}
+
+/** Compiles the addon with $CC (default cc) into `target`, atomically: a failed build leaves nothing. */
+function compileNativeFs(target: string): void {
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  const tmp = `${target}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  const cFile = `${tmp}.c`;
+  const cc = process.env.CC || "cc";
+  try {
+    fs.writeFileSync(cFile, FERRY_FS_C);
+    execFileSync(cc, nativeFsCompileArgs(tmp, cFile, nodeIncludeDir(process.env.FERRY_NODE_INCLUDE)), { stdio: ["ignore", "ignore", "pipe"] });
+    fs.renameSync(tmp, target);
+  } catch (error) {
+    const stderr = (error as { stderr?: Buffer }).stderr?.toString() ?? "";
+    throw new Error(`cannot build the file-transfer addon with ${cc} (${(error as Error).message.split("\n")[0]}): ${NATIVE_FS_INSTALL_HINT}${stderr ? `\n${stderr}` : ""}`);
+  } finally {
+    fs.rmSync(cFile, { force: true });
+    fs.rmSync(tmp, { force: true });
+  }
+}
+
 let loaded: NativeFs | null = null;
 
 /**
- * Loads the addon, compiling it with the system C compiler the first time (about a second) into
- * a cache keyed by its source and Node's ABI. FERRY_NATIVE_FS may name a prebuilt .node file
- * (what a bundled agent ships).
+ * Loads the addon: FERRY_NATIVE_FS when it names a prebuilt .node file, else the build cached for
+ * this machine (compiled or fetched from the console by prepareNativeFs), else compiles it with
+ * the system C compiler into that cache (about a second, once). Synchronous, so worker threads
+ * and hot paths call it freely; an agent that runs against a console awaits prepareNativeFs()
+ * once at start-up, so this finds the console's build when the server has no compiler.
  */
 export function loadNativeFs(): NativeFs {
   if (loaded) return loaded;
   const require = createRequire(import.meta.url);
   const prebuilt = process.env.FERRY_NATIVE_FS;
   if (prebuilt) return (loaded = require(prebuilt) as NativeFs);
-  const source = Buffer.from(FERRY_FS_C);
-  const key = crypto.createHash("sha256").update(source).update(`${process.versions.napi}-${process.arch}-${process.platform}`).digest("hex").slice(0, 16);
-  const target = path.join(cacheDir(), `ferry-fs-${key}.node`);
-  if (!fs.existsSync(target)) {
-    fs.mkdirSync(path.dirname(target), { recursive: true });
-    const tmp = `${target}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-    const cFile = `${tmp}.c`;
-    fs.writeFileSync(cFile, source);
-    const cc = process.env.CC || "cc";
-    try {
-      execFileSync(cc, ["-O2", "-shared", "-fPIC", "-Wall", "-o", tmp, cFile, `-I${nodeIncludeDir()}`], { stdio: ["ignore", "ignore", "pipe"] });
-    } catch (error) {
-      const stderr = (error as { stderr?: Buffer }).stderr?.toString() ?? "";
-      throw new Error(`cannot build the file-transfer addon with ${cc} (a C compiler and Node's headers are needed once): ${(error as Error).message}\n${stderr}`);
-    } finally {
-      fs.rmSync(cFile, { force: true });
-    }
-    fs.renameSync(tmp, target);
-  }
+  const target = nativeFsCachePath();
+  if (!fs.existsSync(target)) compileNativeFs(target);
   return (loaded = require(target) as NativeFs);
 }
