@@ -12,7 +12,7 @@ import { clientTlsOptions, type TransferCredentials } from "../tls-credentials";
 import { TokenBucket } from "../token-bucket";
 import { BufReader, BufWriter } from "./entry-codec";
 import { FileFrame, FILES_PROTOCOL_VERSION, reportSchema, type ConsistencyReport, type FilesHello, type TransferNote } from "./file-frames";
-import { computeDelta, DeltaOp, signatureBlock } from "./delta";
+import { DeltaEncoder, DeltaOp, DELTA_WINDOW_BYTES } from "./delta";
 import { CELL_BYTES, cellCount, cellHash, cellLength, fileHashFromCells, smallFileHash, zeroCellHash } from "./file-hash";
 import { loadNativeFs } from "./native/native-fs";
 import { startWorker } from "./start-worker";
@@ -38,6 +38,8 @@ export interface FileSendOptions {
   stateDir: string;
   inlineMax?: number;
   batchBytes?: number;
+  /** The delta encoder's window beyond one block, and about the size of its frames (default 4 MiB); tests make it tiny. */
+  deltaWindowBytes?: number;
   onProgress?: (p: SendProgress) => void;
   log?: (line: string) => void;
 }
@@ -51,6 +53,8 @@ export interface FileSendResult {
   contentBytes: number;
   /** Bytes of frames written, headers and records included, before TLS. */
   wireBytes: number;
+  /** Most bytes of file data one delta held at once (read buffers, encoder window, frame being filled); 0 without deltas. */
+  deltaPeakBytes: number;
   elapsedMs: number;
 }
 
@@ -170,6 +174,7 @@ export async function sendFiles(options: FileSendOptions): Promise<FileSendResul
   const notes: TransferNote[] = [];
   const streamedHashes = new Map<string, Buffer>();
   let contentBytes = 0;
+  let deltaPeakBytes = 0;
   let batchSeq = 0;
   let walkedBytes = 0;
   let doneBytes = 0;
@@ -278,55 +283,111 @@ export async function sendFiles(options: FileSendOptions): Promise<FileSendResul
 
   /**
    * A large file the target holds in another version: wait for the signature of the target's copy,
-   * send COPY and literal pieces. Falls back to streaming when the target has no usable copy.
+   * then read the file once, cell by cell with the next cell's read in flight, hashing each cell as
+   * it lands and passing it through a DeltaEncoder one window at a time; its COPY and literal pieces
+   * go out in frames of about four windows. Memory stays bounded whatever the file's size: two
+   * cells, the encoder's block and window, one frame. Falls back to streaming when the target has
+   * no usable copy.
    */
   const sendDelta = async (large: LargeFile) => {
     const sigFrame = parseControlPayload((await replies.expect(FileFrame.signature)).payload);
     const body = sigFrame.body as { fileId: number; isAvailable: boolean };
     if (body.fileId !== large.fileId) throw new TransferError(`protocol error: signature for file ${body.fileId}, expected ${large.fileId}`);
     if (!body.isAvailable) return streamFile(large);
-    let data: Buffer;
+    let fd: number;
     try {
-      data = await fs.promises.readFile(treePaths.abs(large.path), { flag: fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW });
+      fd = fs.openSync(treePaths.abs(large.path), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
     } catch {
       notes.push({ kind: "vanished", path: large.path, text: "vanished before it could be read" });
-      await channel.send(controlFrame(FileFrame.fileEnd, { size: large.size, hash: "", isVanished: true }));
+      // seq names the file: the receiver drops its temporary copy and its old one's descriptor.
+      await sendFrame(FileFrame.fileEnd, controlFrame(0, { size: large.size, hash: "", isVanished: true }).slice(1), large.fileId, 0, false);
       return;
     }
-    const signature = Buffer.from(sigFrame.blob);
-    const pieces = computeDelta(data, signature);
-    const { blockBytes } = signatureBlock(signature);
-    const hashes: Promise<Buffer>[] = [];
-    if (data.length > CELL_BYTES) for (let i = 0; i * CELL_BYTES < data.length; i++) hashes.push(Promise.resolve(cellHash(data.subarray(i * CELL_BYTES, (i + 1) * CELL_BYTES))));
-    const w = new BufWriter(1024 * 1024);
-    const flushDelta = async () => {
-      if (w.length === 0) return;
-      await sendFrame(FileFrame.delta, [Buffer.from(w.result())], large.fileId, 0, true);
-      w.reset();
-    };
-    let literalBytes = 0;
-    for (const p of pieces) {
-      if (p.op === DeltaOp.copy) {
-        w.u8(DeltaOp.copy);
-        w.u32(p.block);
-      } else {
-        for (let s = p.start; s < p.end; s += 4 * 1024 * 1024) {
-          const e = Math.min(p.end, s + 4 * 1024 * 1024);
-          w.u8(DeltaOp.literal);
-          w.bytes(data.subarray(s, e));
-          literalBytes += e - s;
-          if (w.length >= 4 * 1024 * 1024) await flushDelta();
+    let pending: Promise<number> | null = null;
+    try {
+      const before = fs.fstatSync(fd, { bigint: true });
+      const windowBytes = options.deltaWindowBytes ?? DELTA_WINDOW_BYTES;
+      const frameBytes = 4 * windowBytes;
+      let w: BufWriter;
+      let framePeak = 0;
+      const encoder = new DeltaEncoder(
+        Buffer.from(sigFrame.blob),
+        {
+          copy: (block) => {
+            w.u8(DeltaOp.copy);
+            w.u32(block);
+          },
+          literal: (bytes) => {
+            w.u8(DeltaOp.literal);
+            w.bytes(bytes);
+          },
+        },
+        windowBytes,
+      );
+      // A frame is flushed once it holds frameBytes; one window pushed adds at most a window and a
+      // block of literal bytes and a few COPY records, so a writer of this size never grows.
+      const newWriter = () => new BufWriter(frameBytes + windowBytes + encoder.blockBytes + 64 * 1024);
+      w = newWriter();
+      const flushDelta = async (isLast: boolean) => {
+        if (w.length === 0 || (!isLast && w.length < frameBytes)) return;
+        framePeak = Math.max(framePeak, w.buf.length);
+        // The frame may wait in the socket's queue: the next one gets a writer of its own.
+        const frame = w.result();
+        w = newWriter();
+        await sendFrame(FileFrame.delta, [frame], large.fileId, 0, true);
+      };
+      const cells = cellCount(large.size);
+      const cellBuffers = Array.from({ length: Math.min(2, cells) }, () => Buffer.allocUnsafeSlow(cellLength(large.size, 0)));
+      /** Fills buf from the cell's start; fewer bytes only at the end of the file. */
+      const readCell = (buf: Buffer, index: number) =>
+        new Promise<number>((resolve, reject) => {
+          const len = cellLength(large.size, index);
+          let got = 0;
+          const step = () =>
+            fs.read(fd, buf, got, len - got, index * CELL_BYTES + got, (error, n) => {
+              if (error) return reject(error);
+              got += n;
+              if (n === 0 || got === len) return resolve(got);
+              step();
+            });
+          step();
+        });
+      const cellHashes: Buffer[] = [];
+      let size = 0;
+      pending = readCell(cellBuffers[0]!, 0);
+      for (let index = 0; pending; index++) {
+        const got: number = await pending;
+        const data = cellBuffers[index % 2]!.subarray(0, got);
+        const isShort: boolean = got < cellLength(large.size, index);
+        pending = !isShort && index + 1 < cells ? readCell(cellBuffers[(index + 1) % 2]!, index + 1) : null;
+        cellHashes.push(large.size <= CELL_BYTES ? smallFileHash(data) : cellHash(data));
+        for (let o = 0; o < got; o += windowBytes) {
+          encoder.push(data.subarray(o, o + windowBytes));
+          await flushDelta(false);
         }
+        size += got;
+        doneBytes += got;
+        progress(false);
       }
-      if (w.length >= 4 * 1024 * 1024) await flushDelta();
+      encoder.finish();
+      await flushDelta(true);
+      const after = fs.fstatSync(fd, { bigint: true });
+      if (after.size !== before.size || after.mtimeNs !== before.mtimeNs || size !== large.size) {
+        notes.push({ kind: "changed", path: large.path, text: "changed while it was read; sent as read" });
+      }
+      deltaPeakBytes = Math.max(deltaPeakBytes, cellBuffers.reduce((n, b) => n + b.length, 0) + encoder.peakHeldBytes + framePeak);
+      contentBytes += encoder.literalBytes;
+      const hash = large.size <= CELL_BYTES ? cellHashes[0]! : fileHashFromCells(size, cellHashes);
+      streamedHashes.set(large.path, hash);
+      options.log?.(
+        `delta ${JSON.stringify(Buffer.from(large.path, "latin1").toString("utf8"))}: ${encoder.literalBytes} of ${size} bytes sent (${encoder.blockBytes / 1024} KiB blocks)`,
+      );
+      await sendFrame(FileFrame.fileEnd, controlFrame(0, { size, hash: hash.toString("hex"), isVanished: false }).slice(1), large.fileId, 0, false);
+    } finally {
+      // A read still in flight must not land after its descriptor is closed (or reused).
+      await pending?.catch(() => undefined);
+      fs.closeSync(fd);
     }
-    await flushDelta();
-    contentBytes += literalBytes;
-    doneBytes += data.length;
-    const hash = data.length <= CELL_BYTES ? smallFileHash(data) : fileHashFromCells(data.length, await Promise.all(hashes));
-    streamedHashes.set(large.path, hash);
-    options.log?.(`delta ${JSON.stringify(Buffer.from(large.path, "latin1").toString("utf8"))}: ${literalBytes} of ${data.length} bytes sent (${blockBytes / 1024} KiB blocks)`);
-    await sendFrame(FileFrame.fileEnd, controlFrame(0, { size: data.length, hash: hash.toString("hex"), isVanished: false }).slice(1), large.fileId, 0, false);
   };
 
   try {
@@ -457,6 +518,7 @@ export async function sendFiles(options: FileSendOptions): Promise<FileSendResul
       rounds: round + 1,
       contentBytes,
       wireBytes: channel.bytesWritten - wireStart,
+      deltaPeakBytes,
       elapsedMs: performance.now() - started,
     };
   } catch (error) {

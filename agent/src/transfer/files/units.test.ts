@@ -1,10 +1,8 @@
 import { execFileSync } from "node:child_process";
-import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { computeDelta, DeltaOp, signatureOf } from "./delta";
 import { BufReader, BufWriter, EntryType, Op, readRecord, writeRecord, type EntryMeta } from "./entry-codec";
 import { compileExcludes } from "./exclude-glob";
 import { ManifestLog } from "./manifest-log";
@@ -53,34 +51,6 @@ describe("records", () => {
     expect(a).toMatchObject({ ...meta(name), op: Op.put, data: Buffer.from("content") });
     expect(readRecord(r)).toEqual({ op: Op.keep, path: "k" });
     expect(r.isDone).toBe(true);
-  });
-});
-
-describe("rsync-style delta", () => {
-  const rebuild = (base: Buffer, data: Buffer, blockBytes: number) => {
-    const pieces = computeDelta(data, signatureOf(base, blockBytes));
-    const out = Buffer.concat(pieces.map((p) => (p.op === DeltaOp.copy ? base.subarray(p.block * blockBytes, (p.block + 1) * blockBytes) : data.subarray(p.start, p.end))));
-    const literal = pieces.filter((p) => p.op === DeltaOp.literal).reduce((n, p) => n + p.end - p.start, 0);
-    return { out, literal };
-  };
-  const base = crypto.randomBytes(1024 * 1024 + 777);
-
-  it.each([
-    ["an insertion in the middle", Buffer.concat([base.subarray(0, 300_000), Buffer.from("inserted bytes"), base.subarray(300_000)])],
-    ["a deletion", Buffer.concat([base.subarray(0, 500_000), base.subarray(512_345)])],
-    ["an overwrite and an append", Buffer.concat([base.subarray(0, 100), Buffer.alloc(5000, 1), base.subarray(5100), Buffer.from("tail")])],
-    ["nothing changed", base],
-  ])("rebuilds the file after %s, sending little more than the change", (_, data) => {
-    const { out, literal } = rebuild(base, data, 16 * 1024);
-    expect(out.equals(data)).toBe(true);
-    expect(literal).toBeLessThan(3 * 16 * 1024 + 5000);
-  });
-
-  it("sends everything when nothing matches", () => {
-    const other = crypto.randomBytes(200_000);
-    const { out, literal } = rebuild(base, other, 16 * 1024);
-    expect(out.equals(other)).toBe(true);
-    expect(literal).toBe(other.length);
   });
 });
 

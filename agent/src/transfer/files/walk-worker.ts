@@ -9,7 +9,7 @@ import fs from "node:fs";
 import { parentPort, receiveMessageOnPort, workerData } from "node:worker_threads";
 import { BufReader, BufWriter, Content, EntryType, encodeXattrs, isSameMeta, joinPath, Op, readFacts, readMeta, writeRecord, type EntryMeta, type EntryTypeCode } from "./entry-codec";
 import { splitNames, statAt, typeOfMode, type Stat } from "./fast-stat";
-import { DELTA_MAX_BYTES, DELTA_MIN_BYTES } from "./delta";
+import { DELTA_MIN_BYTES } from "./delta";
 import { compileExcludes } from "./exclude-glob";
 import { CELL_BYTES, cellCount, cellHash, fileHashFromCells, smallFileHash } from "./file-hash";
 import { devKey, readMountInfo, SKIPPED_FS_TYPES } from "./mount-types";
@@ -299,9 +299,8 @@ function putFile(rel: string, st: Stat, e: EntryMeta, knownHash: Buffer | null, 
   const fileId = nextFileId++;
   remember(rel, st, e);
   stats.chunkedBytes += e.size;
-  // Another version on the target, big enough for a delta to win, small enough to hold in memory.
-  const isDelta =
-    !!previous && previous.type === EntryType.file && !e.isSparse && previous.size >= DELTA_MIN_BYTES && e.size >= DELTA_MIN_BYTES && e.size <= DELTA_MAX_BYTES;
+  // Another version on the target, big enough for a delta to win (both ends stream it, whatever its size).
+  const isDelta = !!previous && previous.type === EntryType.file && !e.isSparse && previous.size >= DELTA_MIN_BYTES && e.size >= DELTA_MIN_BYTES;
   if (isDelta) stats.deltas++;
   emit(Op.put, e, isDelta ? Content.delta : Content.chunked, null, "", fileId);
   flush({ path: rel, fileId, size: e.size, isSparse: e.isSparse, isDelta });

@@ -32,7 +32,7 @@ import {
 } from "./entry-codec";
 import { compileExcludes } from "./exclude-glob";
 import { displayPath, type ConsistencyReport, type TransferNote } from "./file-frames";
-import { DELTA_MAX_BYTES, DeltaOp, deltaBlockBytes, signatureOf } from "./delta";
+import { DeltaOp, deltaBlockBytes, signatureOfFile } from "./delta";
 import { CELL_BYTES, cellHash, fileHashFromCells, smallFileHash } from "./file-hash";
 import { ManifestLog } from "./manifest-log";
 import { splitNames, statAt, typeOfMode, type Stat } from "./fast-stat";
@@ -589,7 +589,10 @@ function onChunk(fileId: number, offset: number, data: Buffer): void {
 }
 
 /** The hash is the receiver's, of the bytes it got; isOk says the sender's agrees. */
-/** The target's current copy of a file coming as a delta, and its signature; null when there is none. */
+/**
+ * The target's current copy of a file coming as a delta, and its signature (read sequentially,
+ * a few MiB at a time, whatever the copy's size); null when there is none.
+ */
 function openDeltaBase(rel: string, r: Record): { fd: number; blockBytes: number; signature: Buffer } | null {
   let fd: number;
   try {
@@ -598,12 +601,24 @@ function openDeltaBase(rel: string, r: Record): { fd: number; blockBytes: number
     return null;
   }
   const st = fs.fstatSync(fd);
-  if (!st.isFile() || st.size > DELTA_MAX_BYTES) {
+  if (!st.isFile()) {
     fs.closeSync(fd);
     return null;
   }
-  const blockBytes = deltaBlockBytes(r.size);
-  return { fd, blockBytes, signature: signatureOf(fs.readFileSync(fd), blockBytes) };
+  // Sized for the larger version, so that neither the signature nor the sender's table of it grows past its bound.
+  const blockBytes = deltaBlockBytes(Math.max(r.size, st.size));
+  return { fd, blockBytes, signature: signatureOfFile((buf, position) => fs.readSync(fd, buf, 0, buf.length, position), st.size, blockBytes) };
+}
+
+/** Reads buf.length bytes at position, fewer only at the end of the file. */
+function readFullAt(fd: number, buf: Buffer, position: number): number {
+  let n = 0;
+  while (n < buf.length) {
+    const k = fs.readSync(fd, buf, n, buf.length - n, position + n);
+    if (k === 0) break;
+    n += k;
+  }
+  return n;
 }
 
 function onDelta(fileId: number, ops: Buffer): void {
@@ -614,10 +629,8 @@ function onDelta(fileId: number, ops: Buffer): void {
   while (!r.isDone) {
     const op = r.u8();
     let piece: Buffer;
-    if (op === DeltaOp.copy) {
-      const n = fs.readSync(f.base.fd, block, 0, block.length, r.u32() * f.base.blockBytes);
-      piece = block.subarray(0, n);
-    } else piece = r.bytes();
+    if (op === DeltaOp.copy) piece = block.subarray(0, readFullAt(f.base.fd, block, r.u32() * f.base.blockBytes));
+    else piece = r.bytes();
     writeAll(f.fd, piece, f.outPos, false);
     f.outPos += piece.length;
     bytesSinceCheckpoint += piece.length;
