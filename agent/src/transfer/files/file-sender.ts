@@ -213,7 +213,7 @@ export async function sendFiles(options: FileSendOptions): Promise<FileSendResul
       fd = fs.openSync(abs, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
     } catch {
       notes.push({ kind: "vanished", path: large.path, text: "vanished before it could be read" });
-      await channel.send(controlFrame(FileFrame.fileEnd, { size: large.size, hash: "", isVanished: true }));
+      await sendFrame(FileFrame.fileEnd, controlFrame(0, { size: large.size, hash: "", isVanished: true }).slice(1), large.fileId, 0, false);
       return;
     }
     try {
