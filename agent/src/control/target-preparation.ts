@@ -8,7 +8,7 @@ import { layoutBytesOf, layoutProblemOf, UNMADE_FS_TYPES, type LayoutDisk } from
 import type { TargetCapabilities } from "../protocol/v1/register";
 import type { PreparationReport, TargetPreparation } from "../protocol/v1/tasks";
 import { mountOrder, mountPrepared, prepareTarget, type PreparedPartition, type Run } from "../transfer/files/prepare-target";
-import { stopWritersBelow } from "../transfer/files/start-worker";
+import { releaseSpareWriters } from "../transfer/files/file-receiver";
 import { isInside, resolveExisting } from "./target-offer";
 
 /**
@@ -287,21 +287,16 @@ export function readyPreparedTarget(o: { taskId: string; taskDir: string; plan: 
 
 /**
  * Unmounts a task's prepared disks for its launch. The file receiver keeps a writer thread ready
- * on the staging root for a next pass, holding it open: that thread is stopped first, and the
- * staging root moves to a new path, so a later pass (after a failed launch) never gets the
- * stopped writer and mounts the disks there again.
+ * on the staging root for a next pass, holding it open: that thread is stopped first (a later
+ * pass, after a failed launch, starts a new one and mounts the disks there again).
  */
-export async function unmountForLaunch(taskDir: string, marker: PreparedMarker, run: Run = runCommand): Promise<string[]> {
-  try {
-    await stopWritersBelow(marker.stagingRoot);
-    return unmountBelow(marker.stagingRoot, run);
-  } finally {
-    writeMarker(taskDir, { ...marker, stagingRoot: path.join(taskDir, `root-${Date.now()}`) });
-  }
+export async function unmountForLaunch(marker: PreparedMarker, run: Run = runCommand): Promise<string[]> {
+  await releaseSpareWriters(marker.stagingRoot);
+  return unmountBelow(marker.stagingRoot, run);
 }
 
 /** The task was deleted: everything mounted below its folder is unmounted, its writer threads stopped first. */
 export async function unmountTaskFolder(taskDir: string, run: Run = runCommand): Promise<string[]> {
-  await stopWritersBelow(taskDir);
+  await releaseSpareWriters(taskDir);
   return unmountBelow(taskDir, run);
 }

@@ -366,7 +366,7 @@ export class TargetTasks {
       this.log.info("configured the migrated root", { taskId: payload.taskId, outDir, changes });
       if (prepared) {
         const devices = preparedDisks!.join(", ");
-        const unmounted = await unmountForLaunch(path.join(this.options.stateDir, "receive", payload.taskId), prepared);
+        const unmounted = await unmountForLaunch(prepared);
         changes.push(`unmounted ${unmounted.length} filesystem${unmounted.length === 1 ? "" : "s"} of ${devices} from ${prepared.stagingRoot}`);
         notDone.push(`no boot loader was installed on ${devices}: the copy holds the source's boot files, the launch hook or a chroot installs it`);
       }

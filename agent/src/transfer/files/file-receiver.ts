@@ -134,6 +134,17 @@ function takeWriter(input: WriterInput): Writer {
  * its index made: a rerun (--sync, resume) gets its answer at once. It holds no lock and writes
  * nothing until a session uses it; it does not keep the process alive.
  */
+/**
+ * Stops the writers kept ready for folders at or below dir: each holds its folder open, so a
+ * filesystem mounted there cannot be unmounted while it lives. A later session starts a new one.
+ */
+export async function releaseSpareWriters(dir: string): Promise<number> {
+  const below = [...spareWriters].filter(([outDir]) => outDir === dir || outDir.startsWith(`${dir}/`));
+  for (const [outDir] of below) spareWriters.delete(outDir);
+  await Promise.all(below.map(([, writer]) => writer.terminate()));
+  return below.length;
+}
+
 function keepWriterReady(input: WriterInput): void {
   if (spareWriters.has(input.outDir)) return;
   const w = new Writer(input);

@@ -10,16 +10,6 @@ import { WORKER_ROLE_KEY } from "./worker-entry";
  * not exist: the bundle starts itself with the role in workerData (see worker-entry.ts, cli.ts).
  */
 export function startWorker(moduleUrl: URL, role: "walk" | "write" | "write-helper", options: WorkerOptions = {}): Worker {
-  const worker = createWorker(moduleUrl, role, options);
-  const outDir = (options.workerData as { outDir?: unknown } | undefined)?.outDir;
-  if (role === "write" && typeof outDir === "string") {
-    writers.set(worker, outDir);
-    worker.once("exit", () => writers.delete(worker));
-  }
-  return worker;
-}
-
-function createWorker(moduleUrl: URL, role: "walk" | "write" | "write-helper", options: WorkerOptions): Worker {
   if (moduleUrl.pathname.endsWith(".ts") && fs.existsSync(fileURLToPath(moduleUrl))) {
     // The ESM entry of tsx's API (require.resolve would give the CommonJS one).
     const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve("tsx/esm/api").replace(/\.cjs$/, ".mjs")).href;
@@ -28,18 +18,4 @@ function createWorker(moduleUrl: URL, role: "walk" | "write" | "write-helper", o
   }
   const data = (options.workerData ?? {}) as Record<string, unknown>;
   return new Worker(new URL(import.meta.url), { ...options, workerData: { ...data, [WORKER_ROLE_KEY]: role } });
-}
-
-/** Running writer threads and the folder each writes into. */
-const writers = new Map<Worker, string>();
-
-/**
- * Stops the writer threads of folders at or below dir, such as the one the file receiver keeps
- * ready for a next session: it holds its folder open, so a filesystem mounted there cannot be
- * unmounted while it lives. Only for folders no session will write into again by the same path.
- */
-export async function stopWritersBelow(dir: string): Promise<number> {
-  const below = [...writers].filter(([, outDir]) => outDir === dir || outDir.startsWith(`${dir}/`)).map(([worker]) => worker);
-  await Promise.all(below.map((worker) => worker.terminate()));
-  return below.length;
 }
