@@ -8,10 +8,9 @@ import { Field } from "@/components/ui/field";
 import { Fieldset } from "@/components/ui/fieldset";
 import { RadioOption } from "@/components/ui/radio";
 import { disksToPrepare, targetDisksFor } from "@/server/services/tasks/target-preparation";
+import { DiskTable, TargetDiskSelect } from "./disk-table";
 import { fileTargetUnavailability, type FileTarget, type WizardContext } from "./wizard-model";
 
-const selectClass = "block w-full rounded-md border bg-white px-3 py-2 text-sm shadow-sm focus:outline-none focus:ring-2 focus:ring-brand-600";
-const headClass = "px-3 py-2 text-left text-xs font-semibold tracking-wide text-slate-600 uppercase";
 
 /** Onto disks: a target disk for each source disk that holds mounted filesystems, offering only those its layout fits on. */
 function PreparedDisksTable({
@@ -27,61 +26,34 @@ function PreparedDisksTable({
 }) {
   const targetDisks = context.target?.capabilities?.disks ?? [];
   return (
-    <div className="overflow-x-auto rounded-lg border border-slate-200">
-      <table aria-label="Target disks" className="min-w-full divide-y divide-slate-200 text-sm">
-        <thead className="bg-slate-50">
-          <tr>
-            <th scope="col" className={headClass}>
-              Source disk
+    <DiskTable label="Target disks" sizeHeading="Layout needs">
+      {disksToPrepare(context.sourceDisks).map((disk) => {
+        const fitting = targetDisksFor(disk, targetDisks);
+        return (
+          <tr key={disk.path}>
+            <th scope="row" className="px-3 py-2 text-left align-top font-medium text-slate-800">
+              <span className="font-mono">{disk.path}</span>
+              <span className="ml-2 text-xs font-normal text-slate-500">{mountPointsOf(disk).join(", ")}</span>
             </th>
-            <th scope="col" className={headClass}>
-              Layout needs
-            </th>
-            <th scope="col" className={headClass}>
-              Target disk
-            </th>
+            <td className="px-3 py-2 align-top tabular-nums">{formatBytes(layoutBytesOf(disk))}</td>
+            <TargetDiskSelect
+              sourcePath={disk.path}
+              value={mapping[disk.path] ?? ""}
+              onChange={(target) => onChange(disk.path, target)}
+              error={problems[`disk:${disk.path}`]}
+              errorId={`prepared-disk-error-${disk.name}`}
+            >
+              <option value="">{fitting.length ? "Choose a target disk" : "No block device of the target is large enough"}</option>
+              {fitting.map((t) => (
+                <option key={t.path} value={t.path}>
+                  {t.path} — {formatBytes(t.sizeBytes)}
+                </option>
+              ))}
+            </TargetDiskSelect>
           </tr>
-        </thead>
-        <tbody className="divide-y divide-slate-100 bg-white">
-          {disksToPrepare(context.sourceDisks).map((disk) => {
-            const error = problems[`disk:${disk.path}`];
-            const errorId = `prepared-disk-error-${disk.name}`;
-            const fitting = targetDisksFor(disk, targetDisks);
-            return (
-              <tr key={disk.path}>
-                <th scope="row" className="px-3 py-2 text-left align-top font-medium text-slate-800">
-                  <span className="font-mono">{disk.path}</span>
-                  <span className="ml-2 text-xs font-normal text-slate-500">{mountPointsOf(disk).join(", ")}</span>
-                </th>
-                <td className="px-3 py-2 align-top tabular-nums">{formatBytes(layoutBytesOf(disk))}</td>
-                <td className="px-3 py-2 align-top">
-                  <select
-                    aria-label={`Target disk for ${disk.path}`}
-                    aria-invalid={error ? true : undefined}
-                    aria-describedby={error ? errorId : undefined}
-                    className={`${selectClass} ${error ? "border-red-500" : "border-slate-300"}`}
-                    value={mapping[disk.path] ?? ""}
-                    onChange={(e) => onChange(disk.path, e.target.value)}
-                  >
-                    <option value="">{fitting.length ? "Choose a target disk" : "No block device of the target is large enough"}</option>
-                    {fitting.map((t) => (
-                      <option key={t.path} value={t.path}>
-                        {t.path} — {formatBytes(t.sizeBytes)}
-                      </option>
-                    ))}
-                  </select>
-                  {error ? (
-                    <p id={errorId} className="mt-1 text-sm text-red-600">
-                      {error}
-                    </p>
-                  ) : null}
-                </td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
-    </div>
+        );
+      })}
+    </DiskTable>
   );
 }
 

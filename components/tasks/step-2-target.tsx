@@ -12,10 +12,9 @@ import { SelectField } from "@/components/ui/select";
 import type { ServerSummaryDto } from "@/server/services/servers/list";
 import type { MigrationTemplateDto } from "@/server/services/templates/migration-templates";
 import type { ServerTemplateDto } from "@/server/services/templates/server-templates";
+import { DiskTable, TargetDiskSelect } from "./disk-table";
 import { FileTargetFields } from "./file-target-fields";
 import { modeUnavailability, SKIP_DISK, type FileTarget, type SourceDisk, type WizardContext } from "./wizard-model";
-
-const selectClass = "block w-full rounded-md border bg-white px-3 py-2 text-sm shadow-sm focus:outline-none focus:ring-2 focus:ring-brand-600";
 
 function DiskMappingTable({
   sourceDisks,
@@ -34,62 +33,33 @@ function DiskMappingTable({
 }) {
   const targetDisks = context.target?.capabilities?.disks ?? [];
   return (
-    <div className="overflow-x-auto rounded-lg border border-slate-200">
-      <table aria-label="Disk mapping" className="min-w-full divide-y divide-slate-200 text-sm">
-        <thead className="bg-slate-50">
-          <tr>
-            <th scope="col" className="px-3 py-2 text-left text-xs font-semibold tracking-wide text-slate-600 uppercase">
-              Source disk
-            </th>
-            <th scope="col" className="px-3 py-2 text-left text-xs font-semibold tracking-wide text-slate-600 uppercase">
-              Size
-            </th>
-            <th scope="col" className="px-3 py-2 text-left text-xs font-semibold tracking-wide text-slate-600 uppercase">
-              Target disk
-            </th>
-          </tr>
-        </thead>
-        <tbody className="divide-y divide-slate-100 bg-white">
-          {sourceDisks.map((disk) => {
-            const error = liveProblems[disk.path] ?? errors[`disk:${disk.path}`];
-            const errorId = `disk-error-${disk.name}`;
-            return (
-              <tr key={disk.path}>
-                <th scope="row" className="px-3 py-2 text-left align-top font-medium text-slate-800">
-                  <span className="font-mono">{disk.path}</span>
-                  {disk.isSystemDisk ? <span className="ml-2 text-xs font-normal text-slate-500">system disk</span> : null}
-                </th>
-                <td className="px-3 py-2 align-top tabular-nums">{formatBytes(disk.sizeBytes)}</td>
-                <td className="px-3 py-2 align-top">
-                  <select
-                    aria-label={`Target disk for ${disk.path}`}
-                    aria-invalid={error ? true : undefined}
-                    aria-describedby={error ? errorId : undefined}
-                    className={`${selectClass} ${error ? "border-red-500" : "border-slate-300"}`}
-                    value={mapping[disk.path] ?? ""}
-                    onChange={(e) => onChange(disk.path, e.target.value)}
-                  >
-                    <option value="">Choose a target disk</option>
-                    {targetDisks.map((t) => (
-                      <option key={t.path} value={t.path}>
-                        {t.path} — {formatBytes(t.sizeBytes)}
-                        {t.sizeBytes < disk.sizeBytes ? " (too small)" : ""}
-                      </option>
-                    ))}
-                    {disk.isSystemDisk ? null : <option value={SKIP_DISK}>Don&apos;t migrate this disk</option>}
-                  </select>
-                  {error ? (
-                    <p id={errorId} className="mt-1 text-sm text-red-600">
-                      {error}
-                    </p>
-                  ) : null}
-                </td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
-    </div>
+    <DiskTable label="Disk mapping" sizeHeading="Size">
+      {sourceDisks.map((disk) => (
+        <tr key={disk.path}>
+          <th scope="row" className="px-3 py-2 text-left align-top font-medium text-slate-800">
+            <span className="font-mono">{disk.path}</span>
+            {disk.isSystemDisk ? <span className="ml-2 text-xs font-normal text-slate-500">system disk</span> : null}
+          </th>
+          <td className="px-3 py-2 align-top tabular-nums">{formatBytes(disk.sizeBytes)}</td>
+          <TargetDiskSelect
+            sourcePath={disk.path}
+            value={mapping[disk.path] ?? ""}
+            onChange={(target) => onChange(disk.path, target)}
+            error={liveProblems[disk.path] ?? errors[`disk:${disk.path}`]}
+            errorId={`disk-error-${disk.name}`}
+          >
+            <option value="">Choose a target disk</option>
+            {targetDisks.map((t) => (
+              <option key={t.path} value={t.path}>
+                {t.path} — {formatBytes(t.sizeBytes)}
+                {t.sizeBytes < disk.sizeBytes ? " (too small)" : ""}
+              </option>
+            ))}
+            {disk.isSystemDisk ? null : <option value={SKIP_DISK}>Don&apos;t migrate this disk</option>}
+          </TargetDiskSelect>
+        </tr>
+      ))}
+    </DiskTable>
   );
 }
 
