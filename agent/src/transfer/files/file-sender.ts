@@ -3,7 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import tls from "node:tls";
-import { MessageChannel, type Worker } from "node:worker_threads";
+import { MessageChannel } from "node:worker_threads";
 import { AdaptiveCompressor } from "../adaptive-compressor";
 import { FrameChannel } from "../frame-channel";
 import { FrameFlag, FrameType, FRAME_HEADER_BYTES, controlFrame, crc32, encodeHeader, parseControlPayload, type Frame } from "../frames";
@@ -163,7 +163,54 @@ export async function sendFiles(options: FileSendOptions): Promise<FileSendResul
   loadNativeFs();
   const rootLatin1 = Buffer.from(root, "utf8").toString("latin1");
   trace("start");
-  const channel = await connect(options);
+  const cacheFile = cachePath(options.stateDir, root);
+  const cached = await fs.promises.readFile(cacheFile).catch(() => null);
+
+  // The walk starts before the connection, so that loading the walker on its thread and walking
+  // overlap the TLS key derivation and the handshake; the target's index follows when READY brings it.
+  const indexChannel = new MessageChannel();
+  const inflight = new SharedArrayBuffer(4);
+  const counter = new Int32Array(inflight);
+  const input: WalkerInput = {
+    root: rootLatin1,
+    excludes: options.excludes ?? [],
+    indexPort: indexChannel.port2,
+    cache: cached ? (cached.buffer.slice(cached.byteOffset, cached.byteOffset + cached.length) as ArrayBuffer) : null,
+    inflight,
+    maxInflight: 8,
+    batchBytes: options.batchBytes ?? 2 * 1024 * 1024,
+    inlineMax: options.inlineMax ?? 1024 * 1024,
+  };
+  const walker = startWorker(new URL("./walk-worker.ts", import.meta.url), "walk", { workerData: input, transferList: [indexChannel.port2] });
+  const messages: WalkerMessage[] = [];
+  let wake: (() => void) | null = null;
+  let walkerError: Error | null = null;
+  const w = walker;
+  w.on("message", (m: WalkerMessage) => {
+    messages.push(m);
+    wake?.();
+  });
+  w.on("error", (e) => {
+    walkerError = e;
+    wake?.();
+  });
+  const nextMessage = async (): Promise<WalkerMessage> => {
+    for (;;) {
+      if (walkerError) throw walkerError;
+      const m = messages.shift();
+      if (m) return m;
+      await new Promise<void>((r) => (wake = r));
+      wake = null;
+    }
+  };
+  w.postMessage({ t: "start" });
+  let channel: FrameChannel;
+  try {
+    channel = await connect(options);
+  } catch (error) {
+    await walker.terminate();
+    throw error;
+  }
   trace("connected");
   const replies = new Replies(channel);
   const limiter = options.limitBytesPerSecond ? new TokenBucket(options.limitBytesPerSecond) : null;
@@ -179,7 +226,6 @@ export async function sendFiles(options: FileSendOptions): Promise<FileSendResul
   let walkedBytes = 0;
   let doneBytes = 0;
   let lastProgress = 0;
-  let walker: Worker | null = null;
   const wireStart = channel.bytesWritten;
   const progress = (isFinal: boolean) => {
     const now = performance.now();
@@ -399,46 +445,6 @@ export async function sendFiles(options: FileSendOptions): Promise<FileSendResul
       excludes: options.excludes ?? [],
     };
     await channel.send(controlFrame(FileFrame.hello, hello));
-    const cacheFile = cachePath(options.stateDir, root);
-    const cached = await fs.promises.readFile(cacheFile).catch(() => null);
-
-    // The walk starts now; the target's index follows when READY brings it.
-    const indexChannel = new MessageChannel();
-    const inflight = new SharedArrayBuffer(4);
-    const counter = new Int32Array(inflight);
-    const input: WalkerInput = {
-      root: rootLatin1,
-      excludes: options.excludes ?? [],
-      indexPort: indexChannel.port2,
-      cache: cached ? (cached.buffer.slice(cached.byteOffset, cached.byteOffset + cached.length) as ArrayBuffer) : null,
-      inflight,
-      maxInflight: 8,
-      batchBytes: options.batchBytes ?? 2 * 1024 * 1024,
-      inlineMax: options.inlineMax ?? 1024 * 1024,
-    };
-    walker = startWorker(new URL("./walk-worker.ts", import.meta.url), "walk", { workerData: input, transferList: [indexChannel.port2] });
-    const messages: WalkerMessage[] = [];
-    let wake: (() => void) | null = null;
-    let walkerError: Error | null = null;
-    const w = walker;
-    w.on("message", (m: WalkerMessage) => {
-      messages.push(m);
-      wake?.();
-    });
-    w.on("error", (e) => {
-      walkerError = e;
-      wake?.();
-    });
-    const nextMessage = async (): Promise<WalkerMessage> => {
-      for (;;) {
-        if (walkerError) throw walkerError;
-        const m = messages.shift();
-        if (m) return m;
-        await new Promise<void>((r) => (wake = r));
-        wake = null;
-      }
-    };
-
     /** Sends what the walker produces until it says `until`. */
     const pump = async (until: "done" | "resent"): Promise<WalkerMessage> => {
       for (;;) {
@@ -462,7 +468,6 @@ export async function sendFiles(options: FileSendOptions): Promise<FileSendResul
       }
     };
 
-    w.postMessage({ t: "start" });
     const ready = parseControlPayload((await replies.expect(FileFrame.ready)).payload);
     trace("ready");
     const index = new ArrayBuffer(ready.blob.length);
@@ -525,7 +530,7 @@ export async function sendFiles(options: FileSendOptions): Promise<FileSendResul
     channel.socket.destroy();
     throw replies.fatal && !(error instanceof TransferError) ? replies.fatal : error;
   } finally {
-    await walker?.terminate();
+    await walker.terminate();
     treePaths.close();
   }
 }
