@@ -65,6 +65,11 @@ class Writer {
       this.failure ??= e;
       this.waiter?.();
     });
+    // Nothing may wait for a reply from a thread that is gone.
+    this.worker.on("exit", () => {
+      this.failure ??= new Error("the writer thread stopped");
+      this.waiter?.();
+    });
   }
 
   /** Posts a request; buffers in `moved` go to the writer and are unusable here afterwards. */
@@ -98,7 +103,19 @@ class Writer {
     this.helper?.unref();
   }
 
+  /**
+   * Has the writer close its files and folder handles, then stops both threads: descriptors
+   * belong to the process, so a stopped thread's would stay open for the receiver's lifetime.
+   */
   async terminate(): Promise<number> {
+    if (!this.failure) {
+      try {
+        this.worker.postMessage({ t: "close" } satisfies WriterRequest);
+        await this.reply("closed");
+      } catch {
+        // the writer failed: nothing more to ask of it
+      }
+    }
     await this.helper?.terminate();
     return this.worker.terminate();
   }

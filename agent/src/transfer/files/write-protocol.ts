@@ -26,7 +26,9 @@ export type WriterRequest =
   | { t: "delta"; fileId: number; data: Uint8Array }
   | { t: "finishRound"; round: number; notes: TransferNote[] }
   | { t: "complete" }
-  | { t: "salvage" };
+  | { t: "salvage" }
+  /** Close every descriptor before the thread is stopped: a thread's descriptors outlive it. */
+  | { t: "close" };
 
 export type WriterReply =
   | { t: "index"; index: ArrayBuffer; knownEntries: number; isRoot: boolean }
@@ -35,4 +37,5 @@ export type WriterReply =
   | { t: "report"; report: ConsistencyReport; resend: string[]; bytesWritten: number; entriesWritten: number }
   | { t: "completed" }
   | { t: "salvaged" }
+  | { t: "closed" }
   | { t: "failed"; message: string; isUserError: boolean };

@@ -895,6 +895,17 @@ parentPort!.on("message", (m: WriterRequest) => {
         if (manifest.shouldCompact()) manifest.compact();
         reply({ t: "completed" });
         return;
+      case "close":
+        for (const f of openLarge.values()) {
+          fs.closeSync(f.fd);
+          if (f.base) fs.closeSync(f.base.fd);
+        }
+        openLarge.clear();
+        manifest.close();
+        fs.closeSync(outFd);
+        paths.close();
+        reply({ t: "closed" });
+        return;
       case "salvage":
         collectHelper(true);
         for (const f of openLarge.values()) {
