@@ -4,7 +4,7 @@ import { sourceReportSchema } from "../protocol/v1/report";
 import { discoverCommand, parseDiscoverArgs } from "./discover";
 
 describe("discover command", () => {
-  it.skipIf(process.platform !== "linux")("prints one line of JSON that is a valid report, and exits 0", async () => {
+  it.skipIf(process.platform !== "linux")("prints one line of JSON that is a valid report, and exits 0 (Linux only: discovery reads /proc and /sys)", async () => {
     let output = "";
     const code = await discoverCommand({ write: (text) => (output += text) });
     expect(code).toBe(0);
@@ -12,7 +12,7 @@ describe("discover command", () => {
     expect(sourceReportSchema.safeParse(JSON.parse(output)).success).toBe(true);
   });
 
-  it.skipIf(process.platform !== "linux")("indents the JSON with --pretty", async () => {
+  it.skipIf(process.platform !== "linux")("indents the JSON with --pretty (Linux only: discovery reads /proc and /sys)", async () => {
     let output = "";
     await discoverCommand({ pretty: true, write: (text) => (output += text) });
     expect(output).toMatch(/^\{\n {2}"hostname": /);

@@ -33,7 +33,7 @@ beforeAll(async () => {
   if (isLinux) report = await discover();
 });
 
-describe.skipIf(!isLinux)("discover() on this machine", () => {
+describe.skipIf(!isLinux)("discover() on this machine (Linux only: it reads /proc and /sys)", () => {
   it.skipIf(!lsblk)(`lists the same disks and partitions as lsblk -J -b${lsblk ? "" : " (skipped: lsblk is not installed)"}`, () => {
     type Node = { name: string; type: string; size: number | string; children?: Node[] };
     const tree = JSON.parse(run(lsblk ?? "lsblk", ["-J", "-b", "-o", "NAME,KNAME,TYPE,SIZE"])) as { blockdevices: Node[] };

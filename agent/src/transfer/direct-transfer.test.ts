@@ -193,7 +193,7 @@ describe.skipIf(!canRun)("direct transfer end to end (needs e2fsprogs)", () => {
     expect(after.chunks.size).toBeGreaterThan(before.chunks.size / 2);
   });
 
-  it.skipIf(!fs.existsSync("/dev/full"))("fails with a clear error when the target is full", async () => {
+  it.skipIf(!fs.existsSync("/dev/full"))("fails with a clear error when the target is full (needs /dev/full)", async () => {
     const out = path.join(dir, "out-full-disk");
     await withReceiver(
       out,

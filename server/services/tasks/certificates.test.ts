@@ -1,4 +1,4 @@
-import { X509Certificate, randomUUID, webcrypto } from "node:crypto";
+import { X509Certificate, createPrivateKey, randomUUID, webcrypto } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import tls from "node:tls";
 import { eq, sql, type SQL } from "drizzle-orm";
@@ -235,7 +235,8 @@ describe("per-pass TLS certificates", () => {
     // Sealed to this account: under another account's associated data it does not open.
     expect(() => openSecret(getSecrets().masterKey, row!.sealedPrivateKey, accountCaAad(other.world.account.id))).toThrow(/authentication/);
     const opened = openSecret(getSecrets().masterKey, row!.sealedPrivateKey, accountCaAad(s.world.account.id));
-    expect(opened).toMatch(/^-----BEGIN PRIVATE KEY-----/);
+    // It is a private key in PEM (PKCS#8), not the sealed text.
+    expect(createPrivateKey(opened).asymmetricKeyType).toBe("ec");
     // ...and it is the key of the CA certificate: a signature it makes verifies with the CA's public key.
     const key = await webcrypto.subtle.importKey("pkcs8", x509.PemConverter.decodeFirst(opened), { name: "ECDSA", namedCurve: "P-256" }, false, ["sign"]);
     const signature = await webcrypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, key, Buffer.from("ferry"));

@@ -183,7 +183,7 @@ describe("file transfer fidelity", () => {
     expectSameTree(src, outDir);
   });
 
-  it.skipIf(!isRoot)("copies a real system folder (/etc and /usr/share/doc) field by field", async () => {
+  it.skipIf(!isRoot)("copies a real system folder (/etc and /usr/share/doc) field by field (needs root: its files belong to many owners)", async () => {
     const src = tmpDir("system-src");
     execFileSync("cp", ["-a", "/etc", path.join(src, "etc")]);
     if (fs.existsSync("/usr/share/doc")) execFileSync("cp", ["-a", "/usr/share/doc", path.join(src, "doc")]);

@@ -131,7 +131,7 @@ describe.skipIf(!hasTool("sfdisk"))("growing a copied partition table onto a lar
     expect(await grow(src.disk, 32 * MiB)).toBeNull();
   });
 
-  it.skipIf(!hasTool("mkfs.vfat"))("leaves a disk without a partition table alone: a bare vfat boot sector is no MBR", async () => {
+  it.skipIf(!hasTool("mkfs.vfat"))("leaves a disk without a partition table alone: a bare vfat boot sector is no MBR (needs mkfs.vfat)", async () => {
     const bare = path.join(dir, "bare-vfat.img");
     fs.writeFileSync(bare, Buffer.alloc(0));
     fs.truncateSync(bare, 32 * MiB);
