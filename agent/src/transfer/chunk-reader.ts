@@ -17,8 +17,6 @@ export interface ReadOptions {
   depth?: number;
   /** Called with each span's length before it is read (a read-rate limit waits here). */
   beforeRead?: (bytes: number) => Promise<void> | void;
-  /** Called as soon as a chunk's bytes are in memory, before the consumer gets to it (start hashing here). */
-  onRead?: (c: ReadChunk) => void;
 }
 
 async function readFully(handle: FileHandle, buf: Buffer, position: number): Promise<void> {
@@ -100,8 +98,6 @@ export async function* readChunks(handle: FileHandle, chunks: readonly Chunk[], 
         gate = gate.then(() => before(last.start + last.length - first));
         p = gate.then(() => readSpan(handle, span));
       } else p = readSpan(handle, span);
-      const onRead = options.onRead;
-      if (onRead) p = p.then((batch) => (batch.forEach(onRead), batch));
       p.catch(() => undefined); // surfaced when awaited below
       inflight.push(p);
     }

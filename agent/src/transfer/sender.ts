@@ -340,7 +340,7 @@ async function sendDisk(
       if (!channel.write([header, ...wire], onFlushed)) await channel.drain();
     };
 
-    const classify = async (rc: ReadChunk): Promise<Classified> => {
+    const classify = (rc: ReadChunk): Classified => {
       const extents = encodeExtents(rc.chunk);
       if (rc.chunk.isScan && rc.parts.every((p) => p.equals(zeros.subarray(0, p.length)))) {
         return { extents, digest: null, root: hashZeroChunk(extents) };
@@ -385,7 +385,7 @@ async function sendDisk(
       const chunk = byIndex.get(index);
       if (!chunk) return;
       const rc = await readOneChunk(handle, chunk);
-      const c = await classify(rc);
+      const c = classify(rc);
       remember(index, c);
       resentChunks++;
       await sendFull(rc, c);
@@ -397,24 +397,16 @@ async function sendDisk(
       }
     };
 
-    // Hashing starts as soon as a read lands (on worker threads), a few reads ahead of sending:
-    // each frame carries its chunk's hash, so the send loop waits only if the workers fall behind.
-    const jobs = new Map<number, Promise<Classified>>();
+    // Reads run a few spans ahead; each chunk is hashed here, on the thread that sends it (xxHash
+    // is fast enough that a hop to another thread would cost more than the hash).
     const readLimit = options.readLimitBytesPerSecond ? new SpeedLimit(options.readLimitBytesPerSecond) : null;
     const reads = readChunks(handle, chunks, {
       depth: 8,
-      onRead: (rc) => {
-        const job = classify(rc);
-        job.catch(() => undefined);
-        jobs.set(rc.chunk.index, job);
-      },
       beforeRead: readLimit ? (bytes) => readLimit.take(bytes) : undefined,
     });
     for await (const rc of reads) {
       if (inbox.resend.size > 0) await drainResends();
-      const job = jobs.get(rc.chunk.index)!;
-      jobs.delete(rc.chunk.index);
-      const c = await job;
+      const c = classify(rc);
       remember(rc.chunk.index, c);
       doneBytes += rc.chunk.bytes;
       const theirs = known.get(rc.chunk.index);
