@@ -206,7 +206,7 @@ export async function receiveFileSession(
         const blob = m.signature ? Buffer.from(m.signature.buffer, m.signature.byteOffset, m.signature.byteLength) : undefined;
         channel.write(controlFrame(FileFrame.signature, { fileId: m.fileId, isAvailable: !!m.signature }, blob));
       };
-      const cells = new Map<number, Map<number, Promise<Buffer>>>();
+      const cells = new Map<number, Map<number, Buffer>>();
       /** Per streamed file, the whole-file hash of its first cell, in case it is its only one. */
       const firstCells = new Map<number, Buffer>();
       let isCorrupt = new Set<number>();
@@ -233,11 +233,11 @@ export async function receiveFileSession(
             }
             const data = movable(raw);
             f.release?.();
-            const perFile = cells.get(f.seq) ?? new Map<number, Promise<Buffer>>();
+            const perFile = cells.get(f.seq) ?? new Map<number, Buffer>();
             cells.set(f.seq, perFile);
             // A file of one cell hashes whole (smallFileHash); keep both until its size is known.
             if (f.offset === 0) firstCells.set(f.seq, smallFileHash(data));
-            if (f.offset !== 0 || data.length === CELL_BYTES) perFile.set(f.offset / CELL_BYTES, Promise.resolve(cellHash(data)));
+            if (f.offset !== 0 || data.length === CELL_BYTES) perFile.set(f.offset / CELL_BYTES, cellHash(data));
             writer.post({ t: "chunk", fileId: f.seq, offset: f.offset, data }, data.length, [data.buffer as ArrayBuffer]);
             break;
           }
@@ -266,7 +266,7 @@ export async function receiveFileSession(
               writer.post({ t: "fileEnd", fileId: f.seq, isOk, isVanished: end.isVanished, hash: Buffer.alloc(0), expectedHash: end.hash });
               break;
             }
-            const perFile = cells.get(f.seq) ?? new Map<number, Promise<Buffer>>();
+            const perFile = cells.get(f.seq) ?? new Map<number, Buffer>();
             cells.delete(f.seq);
             let isOk = false;
             let hash: Buffer = Buffer.alloc(0);
@@ -275,7 +275,7 @@ export async function receiveFileSession(
               const hashes: Buffer[] = [];
               if (end.size <= CELL_BYTES) hash = firstCells.get(f.seq) ?? smallFileHash(Buffer.alloc(end.size));
               else {
-                for (let i = 0; i < count; i++) hashes.push(await (perFile.get(i) ?? Promise.resolve(zeroCellHash(cellLength(end.size, i)))));
+                for (let i = 0; i < count; i++) hashes.push(perFile.get(i) ?? zeroCellHash(cellLength(end.size, i)));
                 hash = fileHashFromCells(end.size, hashes);
               }
               isOk = hash.toString("hex") === end.hash;

@@ -290,14 +290,14 @@ export async function sendFiles(options: FileSendOptions): Promise<FileSendResul
             });
           step();
         });
-      const hashes: Promise<Buffer>[] = [];
+      const hashes: Buffer[] = [];
       const reads: { index: number; read: Promise<Buffer> }[] = [];
       let next = 0;
       const fill = () => {
         while (reads.length < READ_AHEAD_CELLS && next < cells) {
           const index = next++;
           if (!hasData[index]) {
-            hashes[index] = Promise.resolve(zeroCellHash(cellLength(large.size, index)));
+            hashes[index] = zeroCellHash(cellLength(large.size, index));
             continue;
           }
           reads.push({ index, read: readCell(index) });
@@ -308,7 +308,7 @@ export async function sendFiles(options: FileSendOptions): Promise<FileSendResul
         const { index, read } = reads.shift()!;
         const data = await read;
         fill();
-        hashes[index] = large.size <= CELL_BYTES ? Promise.resolve(smallFileHash(data)) : Promise.resolve(cellHash(data));
+        hashes[index] = large.size <= CELL_BYTES ? smallFileHash(data) : cellHash(data);
         await sendFrame(FileFrame.chunk, [data], large.fileId, index * CELL_BYTES, true);
         contentBytes += data.length;
         doneBytes += data.length;
@@ -318,8 +318,7 @@ export async function sendFiles(options: FileSendOptions): Promise<FileSendResul
       if (after.size !== before.size || after.mtimeNs !== before.mtimeNs) {
         notes.push({ kind: "changed", path: large.path, text: "changed while it was read; sent as read" });
       }
-      const cellHashes = await Promise.all(hashes);
-      const hash = large.size <= CELL_BYTES ? (hasData[0] ? cellHashes[0]! : smallFileHash(Buffer.alloc(large.size))) : fileHashFromCells(large.size, cellHashes);
+      const hash = large.size <= CELL_BYTES ? (hasData[0] ? hashes[0]! : smallFileHash(Buffer.alloc(large.size))) : fileHashFromCells(large.size, hashes);
       streamedHashes.set(large.path, hash);
       await sendFrame(FileFrame.fileEnd, controlFrame(0, { size: large.size, hash: hash.toString("hex"), isVanished: false }).slice(1), large.fileId, 0, false);
     } finally {
