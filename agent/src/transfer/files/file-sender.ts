@@ -215,7 +215,6 @@ export async function sendFiles(options: FileSendOptions): Promise<FileSendResul
   const replies = new Replies(channel);
   const limiter = options.limitBytesPerSecond ? new TokenBucket(options.limitBytesPerSecond) : null;
   const compressor = options.compress ? new AdaptiveCompressor() : null;
-  // Hash threads only once a file larger than one cell comes (small files hash on the walker).
   const treePaths = new TreePaths(rootLatin1);
   const native = loadNativeFs();
   const notes: TransferNote[] = [];
