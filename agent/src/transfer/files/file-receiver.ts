@@ -193,10 +193,19 @@ export async function receiveFileSession(
       if (busyTargets.has(options.outDir)) throw new Error(`another file session is writing to ${options.outDir}`);
       busyTargets.add(options.outDir);
       isBusy = true;
-      writer = takeWriter({ outDir: options.outDir, checkpointBytes: options.checkpointBytes });
+      const input: WriterInput = { outDir: options.outDir, checkpointBytes: options.checkpointBytes };
+      const session = { isSync: hello.isSync, excludes: hello.excludes, sourceLabel: hello.sourceLabel };
+      writer = takeWriter(input);
       trace("hello");
-      writer.post({ t: "index", session: { isSync: hello.isSync, excludes: hello.excludes, sourceLabel: hello.sourceLabel } });
-      const index = await writer.reply("index");
+      writer.post({ t: "index", session });
+      let index = await writer.reply("index");
+      if (index.isStale) {
+        // A writer kept ready holds a folder that was removed or replaced since: start afresh.
+        await writer.terminate();
+        writer = new Writer(input);
+        writer.post({ t: "index", session });
+        index = await writer.reply("index");
+      }
       trace("index");
       log(`files from ${hello.sourceLabel}: into ${options.outDir}${index.knownEntries ? `, ${index.knownEntries} entries already in place` : ""}${hello.isSync ? " (sync)" : ""}`);
       await channel.send(controlFrame(FileFrame.ready, { knownEntries: index.knownEntries, isRoot: index.isRoot }, Buffer.from(index.index)));

@@ -247,6 +247,38 @@ describe("incremental --sync", () => {
     expect(fourth.result.contentBytes).toBe(0);
   });
 
+  it("writes afresh into a target folder removed between sessions, not into the removed one the receiver kept open", async () => {
+    const src = tmpDir("removed-target-src");
+    fs.mkdirSync(path.join(src, "small"));
+    for (let i = 0; i < 20; i++) fs.writeFileSync(path.join(src, "small", `f${i}`), `file ${i}\n`);
+    fs.mkdirSync(path.join(src, "large"));
+    fs.writeFileSync(path.join(src, "large/big.bin"), crypto.randomBytes(3 * MiB));
+    await send(src, { isSync: true });
+    expectSameTree(src, outDir);
+
+    // The receiver keeps a writer ready for the next session: wait until it holds the manifest open.
+    const manifest = path.join(outDir, ".ferry/files/manifest.log");
+    const linkOf = (fd: string) => {
+      try {
+        return fs.readlinkSync(`/proc/self/fd/${fd}`, { encoding: "utf8" });
+      } catch {
+        return null; // the descriptor readdir itself used, closed by now
+      }
+    };
+    const holdsManifest = () => fs.readdirSync("/proc/self/fd").some((fd) => linkOf(fd) === manifest);
+    for (let i = 0; i < 200 && !holdsManifest(); i++) await new Promise((r) => setTimeout(r, 25));
+    expect(holdsManifest()).toBe(true);
+    fs.rmSync(outDir, { recursive: true });
+    const again = await send(src, { isSync: false });
+    expect(again.result.rounds).toBe(1);
+    expect(again.result.stats.put).toBeGreaterThan(20);
+    expectSameTree(src, outDir);
+    expect(fs.statSync(manifest).size).toBeGreaterThan(0);
+
+    const rerun = await send(src, { isSync: true });
+    expect(rerun.result.stats.put + rerun.result.stats.meta).toBe(0);
+  });
+
   it("leaves extras alone without --sync, reports them, and skips excluded paths", async () => {
     const src = tmpDir("exclude-src");
     fs.mkdirSync(path.join(src, "cache"));

@@ -141,6 +141,13 @@ export class ManifestLog {
     fs.closeSync(dfd);
   }
 
+  /** False when the log file at its path is no longer the one this holds open (removed or replaced). */
+  isAtItsPath(): boolean {
+    const open = fs.fstatSync(this.fd);
+    const now = fs.statSync(this.file, { throwIfNoEntry: false });
+    return !!now && now.ino === open.ino && now.dev === open.dev;
+  }
+
   close(): void {
     fs.closeSync(this.fd);
   }

@@ -31,7 +31,8 @@ export type WriterRequest =
   | { t: "close" };
 
 export type WriterReply =
-  | { t: "index"; index: ArrayBuffer; knownEntries: number; isRoot: boolean }
+  /** isStale: the folder or manifest this writer holds open is no longer at its path; start another. */
+  | { t: "index"; index: ArrayBuffer; knownEntries: number; isRoot: boolean; isStale?: boolean }
   | { t: "consumed"; bytes: number }
   | { t: "signature"; fileId: number; signature: Uint8Array | null }
   | { t: "report"; report: ConsistencyReport; resend: string[]; bytesWritten: number; entriesWritten: number }

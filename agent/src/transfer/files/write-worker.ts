@@ -107,6 +107,16 @@ function isSameFacts(f: TargetFacts, st: Stat): boolean {
   return f.ino === st.ino && f.ctimeSec === st.ctimeSec && f.ctimeNsec === st.ctimeNsec;
 }
 
+/**
+ * True when the target folder or the manifest at its path is not the one this writer opened: a
+ * writer kept ready between sessions must not write into a folder that was removed or replaced.
+ */
+function isStale(): boolean {
+  const open = fs.fstatSync(outFd);
+  const now = fs.statSync(input.outDir, { throwIfNoEntry: false });
+  return !now || now.ino !== open.ino || now.dev !== open.dev || !manifest.isAtItsPath();
+}
+
 function lstatOrNull(rel: string): Stat | null {
   const a = native.lstat(paths.abs(rel));
   return a ? statAt(a) : null;
@@ -862,6 +872,10 @@ parentPort!.on("message", (m: WriterRequest) => {
   try {
     switch (m.t) {
       case "index": {
+        if (isStale()) {
+          reply({ t: "index", index: new ArrayBuffer(0), knownEntries: 0, isRoot, isStale: true });
+          return;
+        }
         session = m.session;
         isExcluded = compileExcludes(session.excludes);
         const index = prebuiltIndex ?? buildIndex();
