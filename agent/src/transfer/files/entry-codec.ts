@@ -135,6 +135,12 @@ export class BufWriter {
     this.length += b.copy(this.buf, this.length);
   }
 
+  /** Bytes copied as they are, no length before them. */
+  raw(src: Buffer, start: number, end: number): void {
+    this.ensure(end - start);
+    this.length += src.copy(this.buf, this.length, start, end);
+  }
+
   str(latin1: string): void {
     this.u32(latin1.length);
     this.ensure(latin1.length);
@@ -214,6 +220,20 @@ export function writeMeta(w: BufWriter, e: EntryMeta): void {
   w.bytes(e.xattrs);
   w.bytes(e.hash);
 }
+
+/** The offset just past the writeMeta record that starts at `o`, without decoding it. */
+export function skipMeta(buf: Buffer, o: number): number {
+  o += 4 + buf.readUInt32LE(o); // path
+  o += 2 + 12 + 12 + 16; // type, flags; mode, uid, gid; mtime; size, rdev
+  o += 4 + buf.readUInt32LE(o); // link
+  o += 4 + buf.readUInt32LE(o); // xattrs
+  o += 4 + buf.readUInt32LE(o); // hash
+  if (o > buf.length) throw new Error("record truncated");
+  return o;
+}
+
+/** Bytes of a writeFacts record. */
+export const FACTS_BYTES = 20;
 
 /** With `op`, the object also has a record's fields (filled in by readRecord), so its shape never changes. */
 export function readMeta(r: BufReader, op = 0): EntryMeta {

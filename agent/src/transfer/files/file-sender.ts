@@ -17,6 +17,7 @@ import { CELL_BYTES, cellCount, cellHash, cellLength, fileHashFromCells, smallFi
 import { loadNativeFs } from "./native/native-fs";
 import { startWorker } from "./start-worker";
 import { TreePaths } from "./tree-paths";
+import { fillCacheHashes } from "./walk-index";
 import type { LargeFile, WalkerInput, WalkerMessage, WalkStats } from "./walk-protocol";
 
 const MAX_ROUNDS = 3;
@@ -124,32 +125,6 @@ function cachePath(stateDir: string, root: string): string {
   return path.join(stateDir, `files-${key}.cache`);
 }
 
-/** Fills the hashes of streamed files (known only to the main thread) into the walker's cache. */
-function completeCache(buf: Buffer, streamed: Map<string, Buffer>): Buffer {
-  const r = new BufReader(buf);
-  const w = new BufWriter(buf.length + streamed.size * 40 + 1024);
-  w.str(r.str());
-  while (!r.isDone) {
-    const p = r.str();
-    const facts = [r.num(), r.num(), r.num(), r.u32(), r.num(), r.u32()];
-    let hash = r.bytes();
-    const xattrs = r.bytes();
-    const link = r.str();
-    if (hash.length === 0) hash = streamed.get(p) ?? hash;
-    w.str(p);
-    w.num(facts[0]!);
-    w.num(facts[1]!);
-    w.num(facts[2]!);
-    w.u32(facts[3]!);
-    w.num(facts[4]!);
-    w.u32(facts[5]!);
-    w.bytes(hash);
-    w.bytes(xattrs);
-    w.str(link);
-  }
-  return w.result();
-}
-
 /**
  * Sends the contents of a folder to a receiver so that its --out folder mirrors it, then has the
  * receiver check every entry and resends what differs; resolves only when the copy is verified.
@@ -180,6 +155,7 @@ export async function sendFiles(options: FileSendOptions): Promise<FileSendResul
     maxInflight: 8,
     batchBytes: options.batchBytes ?? 2 * 1024 * 1024,
     inlineMax: options.inlineMax ?? 1024 * 1024,
+    traceOrigin: performance.timeOrigin,
   };
   const walker = startWorker(new URL("./walk-worker.ts", import.meta.url), "walk", { workerData: input, transferList: [indexChannel.port2] });
   const messages: WalkerMessage[] = [];
@@ -504,7 +480,7 @@ export async function sendFiles(options: FileSendOptions): Promise<FileSendResul
     const stopping = w.terminate();
     const caching = (async () => {
       await fs.promises.mkdir(options.stateDir, { recursive: true });
-      await fs.promises.writeFile(`${cacheFile}.tmp`, completeCache(Buffer.from(done.cache), streamedHashes));
+      await fs.promises.writeFile(`${cacheFile}.tmp`, fillCacheHashes(Buffer.from(done.cache), streamedHashes));
       await fs.promises.rename(`${cacheFile}.tmp`, cacheFile);
     })();
     await channel.send(controlFrame(FileFrame.verified, { entries: report.total }));

@@ -245,6 +245,12 @@ describe("incremental --sync", () => {
     const fourth = await send(src, { isSync: true });
     expect(fourth.result.stats.put + fourth.result.stats.meta).toBe(0);
     expect(fourth.result.contentBytes).toBe(0);
+
+    // Changed on the target behind the receiver's back (the sender's cache still holds): found and repaired.
+    fs.writeFileSync(path.join(outDir, "keep-me"), "tampered");
+    const fifth = await send(src, { isSync: true });
+    expect(fifth.result.rounds).toBe(2);
+    expectSameTree(src, outDir);
   });
 
   it("writes afresh into a target folder removed between sessions, not into the removed one the receiver kept open", async () => {

@@ -1,7 +1,7 @@
 import type { MessagePort } from "node:worker_threads";
 
 /** First string of the sender's hash cache file; another value means another format. */
-export const CACHE_MAGIC = "ferry-files-cache-3";
+export const CACHE_MAGIC = "ferry-files-cache-4";
 
 /** Messages between the sender's main thread and its walker (walk-worker.ts). */
 export interface WalkerInput {
@@ -18,6 +18,8 @@ export interface WalkerInput {
   batchBytes: number;
   /** Files up to this size travel inside batches; larger ones are streamed in cells. */
   inlineMax: number;
+  /** The main thread's performance.timeOrigin, so FERRY_TRACE times of both threads line up. */
+  traceOrigin: number;
 }
 
 export interface WalkStats {

@@ -7,7 +7,7 @@
  */
 import fs from "node:fs";
 import { parentPort, receiveMessageOnPort, workerData } from "node:worker_threads";
-import { BufReader, BufWriter, Content, EntryType, encodeXattrs, isSameMeta, joinPath, Op, readFacts, readMeta, writeRecord, type EntryMeta, type EntryTypeCode } from "./entry-codec";
+import { BufWriter, Content, EntryType, encodeXattrs, EMPTY, isSameMeta, joinPath, Op, writeRecord, type EntryMeta, type EntryTypeCode } from "./entry-codec";
 import { splitNames, statAt, typeOfMode, type Stat } from "./fast-stat";
 import { DELTA_MIN_BYTES } from "./delta";
 import { compileExcludes } from "./exclude-glob";
@@ -15,24 +15,23 @@ import { CELL_BYTES, cellCount, cellHash, fileHashFromCells, smallFileHash } fro
 import { devKey, readMountInfo, SKIPPED_FS_TYPES } from "./mount-types";
 import { loadNativeFs } from "./native/native-fs";
 import { TreePaths } from "./tree-paths";
+import { SendCache, TargetIndex, writeCacheRecord, type TargetEntry } from "./walk-index";
 import { CACHE_MAGIC, type LargeFile, type WalkerInput, type WalkerMessage, type WalkStats } from "./walk-protocol";
 
 const input = workerData as WalkerInput;
+/** FERRY_TRACE=1: phase times on stderr, for tuning. */
+const trace = process.env.FERRY_TRACE ? (what: string) => process.stderr.write(`trace walk ${(performance.timeOrigin + performance.now() - input.traceOrigin).toFixed(0)} ${what}\n`) : () => undefined;
 const native = loadNativeFs();
 const paths = new TreePaths(input.root);
 const isExcluded = compileExcludes(input.excludes);
 const inflight = new Int32Array(input.inflight);
 const mounts = readMountInfo();
 
-interface TargetEntry extends EntryMeta {
-  ino: number;
-}
-
 /**
  * The target's index arrives while the walk already runs (the receiver reads its manifest as we
  * stat): entries seen before it wait in `undecided`.
  */
-let target: Map<string, TargetEntry> | null = null;
+let target: TargetIndex | null = null;
 let targetByHash: Map<string, string> | null = null;
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
@@ -41,14 +40,9 @@ function takeIndex(isBlocking: boolean): boolean {
   for (;;) {
     const m = receiveMessageOnPort(input.indexPort);
     if (m) {
-      target = new Map();
       const buf = m.message as ArrayBuffer | null;
-      const r = new BufReader(buf ? Buffer.from(buf) : Buffer.alloc(0));
-      while (!r.isDone) {
-        const t = readMeta(r) as TargetEntry;
-        t.ino = readFacts(r).ino;
-        target.set(t.path, t);
-      }
+      target = new TargetIndex(buf ? Buffer.from(buf) : EMPTY);
+      trace(`index (${stats.entries + undecided.length} entries walked)`);
       return true;
     }
     if (!isBlocking) return false;
@@ -68,50 +62,11 @@ interface Undecided {
   rel: string;
   st: Stat;
   type: EntryTypeCode;
-  e: EntryMeta;
 }
 const undecided: Undecided[] = [];
 
-/**
- * What the last verified send learnt of each entry, valid while its inode, size, mtime and ctime
- * are the same: every change to content, mode, owner or xattrs moves ctime, so a hit spares
- * reading the file (hash), its xattrs and its link target.
- */
-interface CacheEntry {
-  ino: number;
-  size: number;
-  mtimeSec: number;
-  mtimeNsec: number;
-  ctimeSec: number;
-  ctimeNsec: number;
-  hash: Buffer;
-  xattrs: Buffer;
-  link: string;
-}
-const cache = new Map<string, CacheEntry>();
-if (input.cache) {
-  try {
-    const r = new BufReader(Buffer.from(input.cache));
-    if (r.str() !== CACHE_MAGIC) throw new Error("old cache format");
-    while (!r.isDone) {
-      const p = r.str();
-      cache.set(p, {
-        ino: r.num(),
-        size: r.num(),
-        mtimeSec: r.num(),
-        mtimeNsec: r.u32(),
-        ctimeSec: r.num(),
-        ctimeNsec: r.u32(),
-        hash: Buffer.from(r.bytes()),
-        xattrs: Buffer.from(r.bytes()),
-        link: r.str(),
-      });
-    }
-  } catch {
-    // An unreadable cache only costs reading the files again.
-    cache.clear();
-  }
-}
+/** What the last verified send learnt of each entry (see SendCache). */
+const cache = new SendCache(input.cache ? Buffer.from(input.cache) : null);
 const newCache = new BufWriter(1024 * 1024);
 newCache.str(CACHE_MAGIC);
 
@@ -147,9 +102,10 @@ function flush(large?: LargeFile): void {
 }
 
 function metaOf(rel: string, st: Stat, type: EntryTypeCode): EntryMeta {
-  const c = cacheHit(rel, st);
-  let xattrs: Buffer = c?.xattrs ?? Buffer.alloc(0);
-  let link = c?.link ?? "";
+  const c = cache.meta(rel, st);
+  let xattrs: Buffer = c?.xattrs ?? EMPTY;
+  // A hard link's cached link is its first name, not a symlink's target.
+  let link = c && type === EntryType.symlink ? c.link : "";
   if (!c) {
     const abs = paths.abs(rel);
     try {
@@ -222,30 +178,13 @@ function hashFileSync(abs: Buffer, size: number): Buffer | null {
   }
 }
 
-function cacheHit(rel: string, st: Stat): CacheEntry | null {
-  const c = cache.get(rel);
-  if (!c || c.ino !== st.ino || c.size !== st.size || c.mtimeSec !== st.mtimeSec || c.mtimeNsec !== st.mtimeNsec || c.ctimeSec !== st.ctimeSec || c.ctimeNsec !== st.ctimeNsec) {
-    return null;
-  }
-  return c;
-}
-
 function cachedHash(rel: string, st: Stat): Buffer | null {
-  const h = cacheHit(rel, st)?.hash;
+  const h = cache.meta(rel, st)?.hash;
   return h && h.length > 0 ? h : null;
 }
 
 function remember(rel: string, st: Stat, e: EntryMeta): void {
-  newCache.str(rel);
-  newCache.num(st.ino);
-  newCache.num(st.size);
-  newCache.num(st.mtimeSec);
-  newCache.u32(st.mtimeNsec);
-  newCache.num(st.ctimeSec);
-  newCache.u32(st.ctimeNsec);
-  newCache.bytes(e.hash);
-  newCache.bytes(e.xattrs);
-  newCache.str(e.type === EntryType.symlink ? e.link : "");
+  writeCacheRecord(newCache, rel, st, e);
 }
 
 function emit(op: number, e: EntryMeta, content = 0, data: Buffer | null = null, copyFrom = "", fileId = 0): void {
@@ -341,14 +280,38 @@ function visitFile(rel: string, st: Stat, e: EntryMeta, force: boolean): void {
   putFile(rel, st, e, hash, t);
 }
 
+/**
+ * An entry as the cache knows it (so as the last verified send left it) whose target record is
+ * that same meta, byte for byte: nothing to decide, read or decode. Files with several names go
+ * the long way, which tracks their first name.
+ */
+function keepIfUnchanged(rel: string, st: Stat, type: EntryTypeCode): boolean {
+  if ((type === EntryType.file && st.nlink > 1) || !cache.hit(rel, st)) return false;
+  if (!target!.hasRecord(rel, cache.bytes, cache.metaStart, cache.recordEnd)) return false;
+  cache.copyHit(newCache);
+  if (type === EntryType.file) {
+    stats.files++;
+    stats.bytes += st.size;
+  } else if (type === EntryType.dir) stats.dirs++;
+  else if (type === EntryType.symlink) stats.symlinks++;
+  else stats.specials++;
+  batch.u8(Op.keep);
+  batch.str(rel);
+  batchCount++;
+  stats.entries++;
+  stats.keep++;
+  if (batch.length >= input.batchBytes || batchCount >= 20000) flush();
+  return true;
+}
+
 function visit(rel: string, st: Stat, type: EntryTypeCode, force: boolean): void {
-  const e = metaOf(rel, st, type);
   if (!takeIndex(false)) {
-    undecided.push({ rel, st, type, e });
+    undecided.push({ rel, st, type });
     return;
   }
-  decideWaiting();
-  decide(rel, st, type, e, force);
+  if (undecided.length > 0) decideWaiting();
+  if (!force && keepIfUnchanged(rel, st, type)) return;
+  decide(rel, st, type, metaOf(rel, st, type), force);
 }
 
 function decideWaiting(): void {
@@ -356,7 +319,7 @@ function decideWaiting(): void {
   const waiting = undecided.splice(0);
   for (const u of waiting) {
     try {
-      decide(u.rel, u.st, u.type, u.e, false);
+      if (!keepIfUnchanged(u.rel, u.st, u.type)) decide(u.rel, u.st, u.type, metaOf(u.rel, u.st, u.type), false);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
       note("vanished", u.rel, "vanished during the walk");
@@ -464,7 +427,9 @@ function resend(list: string[]): void {
 parentPort!.on("message", (m: { t: "start" } | { t: "resend"; paths: string[] }) => {
   try {
     if (m.t === "start") {
+      trace("start");
       walk();
+      trace("done");
       const c = newCache.result();
       post({ t: "done", stats, cache: c.buffer.slice(c.byteOffset, c.byteOffset + c.length) as ArrayBuffer });
     } else {

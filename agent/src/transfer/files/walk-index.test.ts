@@ -1,0 +1,102 @@
+import { describe, expect, it } from "vitest";
+import { BufWriter, EntryType, writeFacts, writeMeta, type EntryMeta } from "./entry-codec";
+import type { Stat } from "./fast-stat";
+import { fillCacheHashes, SendCache, TargetIndex, writeCacheRecord } from "./walk-index";
+import { CACHE_MAGIC } from "./walk-protocol";
+
+function meta(path: string, extra: Partial<EntryMeta> = {}): EntryMeta {
+  return {
+    path,
+    type: EntryType.file,
+    mode: 0o644,
+    uid: 1000,
+    gid: 1000,
+    mtimeSec: 1_700_000_000,
+    mtimeNsec: 123_456_789,
+    size: 5,
+    rdev: 0,
+    link: "",
+    isHardlink: false,
+    isSparse: false,
+    xattrs: Buffer.alloc(0),
+    hash: Buffer.from("0123456789abcdef"),
+    ...extra,
+  };
+}
+
+function stat(extra: Partial<Stat> = {}): Stat {
+  return { ino: 42, mode: 0o100644, nlink: 1, uid: 1000, gid: 1000, rdev: 0, size: 5, blocks: 8, mtimeSec: 1_700_000_000, mtimeNsec: 123_456_789, ctimeSec: 1_700_000_001, ctimeNsec: 5, dev: 1, ...extra };
+}
+
+function index(entries: EntryMeta[]): TargetIndex {
+  const w = new BufWriter();
+  for (const e of entries) {
+    writeMeta(w, e);
+    writeFacts(w, { ino: 7, ctimeSec: 1, ctimeNsec: 2 });
+  }
+  return new TargetIndex(Buffer.from(w.result()));
+}
+
+function cacheOf(records: [string, Stat, EntryMeta][]): Buffer {
+  const w = new BufWriter();
+  w.str(CACHE_MAGIC);
+  for (const [rel, st, e] of records) writeCacheRecord(w, rel, st, e);
+  return Buffer.from(w.result());
+}
+
+describe("the walker's target index", () => {
+  it("decodes an entry only when asked, with its inode from the facts", () => {
+    const t = index([meta("a"), meta("b/c", { type: EntryType.symlink, link: "../a", hash: Buffer.alloc(0) })]);
+    expect(t.size).toBe(2);
+    expect(t.get("b/c")).toMatchObject({ path: "b/c", type: EntryType.symlink, link: "../a", ino: 7 });
+    expect(t.get("missing")).toBeUndefined();
+    expect([...t.values()].map((e) => e.path)).toEqual(["a", "b/c"]);
+  });
+});
+
+describe("the walker's send cache", () => {
+  it("matches an entry by inode, size, mtime and ctime, and its meta against the target's record byte for byte", () => {
+    const cache = new SendCache(cacheOf([["a", stat(), meta("a")]]));
+    const t = index([meta("a")]);
+    expect(cache.hit("a", stat())).toBe(true);
+    expect(t.hasRecord("a", cache.bytes, cache.metaStart, cache.recordEnd)).toBe(true);
+    // The target's record differs in one field: not the same record.
+    expect(index([meta("a", { mode: 0o600 })]).hasRecord("a", cache.bytes, cache.metaStart, cache.recordEnd)).toBe(false);
+    expect(index([meta("a", { hash: Buffer.from("fedcba9876543210") })]).hasRecord("a", cache.bytes, cache.metaStart, cache.recordEnd)).toBe(false);
+    expect(index([meta("b")]).hasRecord("a", cache.bytes, cache.metaStart, cache.recordEnd)).toBe(false);
+    // Any change that moves ctime (chmod, chown, xattrs, content) or the inode misses.
+    for (const changed of [{ ctimeNsec: 6 }, { ctimeSec: 2 }, { ino: 43 }, { size: 6 }, { mtimeNsec: 1 }, { mtimeSec: 1 }]) {
+      expect(cache.hit("a", stat(changed))).toBe(false);
+    }
+    expect(cache.meta("a", stat())).toMatchObject({ path: "a", mode: 0o644, hash: Buffer.from("0123456789abcdef") });
+  });
+
+  it("copies a hit record as it is into a new cache", () => {
+    const cache = new SendCache(cacheOf([["x", stat(), meta("x")], ["a", stat(), meta("a")]]));
+    expect(cache.hit("a", stat())).toBe(true);
+    const w = new BufWriter();
+    w.str(CACHE_MAGIC);
+    cache.copyHit(w);
+    expect(Buffer.from(w.result())).toEqual(cacheOf([["a", stat(), meta("a")]]));
+  });
+
+  it("treats an older or torn cache as empty", () => {
+    const good = cacheOf([["a", stat(), meta("a")]]);
+    expect(new SendCache(good.subarray(0, good.length - 3)).hit("a", stat())).toBe(false);
+    const old = new BufWriter();
+    old.str("ferry-files-cache-3");
+    expect(new SendCache(Buffer.from(old.result())).hit("a", stat())).toBe(false);
+    expect(new SendCache(null).hit("a", stat())).toBe(false);
+  });
+
+  it("fills in the hashes of streamed files, leaving the others as they are", () => {
+    const hash = Buffer.from("streamed-hash-16");
+    const before = cacheOf([["big", stat({ ino: 1 }), meta("big", { hash: Buffer.alloc(0) })], ["small", stat({ ino: 2 }), meta("small")]]);
+    const after = new SendCache(fillCacheHashes(before, new Map([["big", hash]])));
+    expect(after.meta("big", stat({ ino: 1 }))?.hash).toEqual(hash);
+    expect(after.meta("small", stat({ ino: 2 }))?.hash).toEqual(Buffer.from("0123456789abcdef"));
+    // Now the record the target keeps for it once it arrived.
+    expect(after.hit("big", stat({ ino: 1 }))).toBe(true);
+    expect(index([meta("big", { hash })]).hasRecord("big", after.bytes, after.metaStart, after.recordEnd)).toBe(true);
+  });
+});

@@ -1,0 +1,173 @@
+/**
+ * The two tables the sender's walker decides by, kept as the bytes they arrived in and decoded
+ * only where needed: on a tree that did not change, an entry is decided by comparing bytes, with
+ * no object made for it (decoding every record cost more than the walk itself).
+ *   - TargetIndex: the receiver's index (meta + facts per entry, from its manifest).
+ *   - SendCache: what the last verified send learnt of each source entry, valid while the entry's
+ *     inode, size, mtime and ctime are the same (every change to content, mode, owner or xattrs
+ *     moves ctime); its meta is the record as the target's manifest then kept it.
+ */
+import { BufReader, BufWriter, FACTS_BYTES, readFacts, readMeta, skipMeta, writeMeta, type EntryMeta } from "./entry-codec";
+import type { Stat } from "./fast-stat";
+import { CACHE_MAGIC } from "./walk-protocol";
+
+export interface TargetEntry extends EntryMeta {
+  ino: number;
+}
+
+function pathAt(buf: Buffer, o: number): string {
+  const n = buf.readUInt32LE(o);
+  if (o + 4 + n > buf.length) throw new Error("record truncated");
+  return buf.toString("latin1", o + 4, o + 4 + n);
+}
+
+export class TargetIndex {
+  /** Offset of each entry's meta record. */
+  private readonly at = new Map<string, number>();
+  private readonly decoded = new Map<string, TargetEntry>();
+
+  constructor(private readonly buf: Buffer) {
+    for (let o = 0; o < buf.length; o = skipMeta(buf, o) + FACTS_BYTES) this.at.set(pathAt(buf, o), o);
+  }
+
+  get size(): number {
+    return this.at.size;
+  }
+
+  get(rel: string): TargetEntry | undefined {
+    const known = this.decoded.get(rel);
+    if (known) return known;
+    const o = this.at.get(rel);
+    if (o === undefined) return undefined;
+    const r = new BufReader(this.buf);
+    r.offset = o;
+    const t = readMeta(r) as TargetEntry;
+    t.ino = readFacts(r).ino;
+    this.decoded.set(rel, t);
+    return t;
+  }
+
+  *values(): IterableIterator<TargetEntry> {
+    for (const rel of this.at.keys()) yield this.get(rel)!;
+  }
+
+  /** True when the target's record of rel is, byte for byte, the meta record buf[start, end). */
+  hasRecord(rel: string, buf: Buffer, start: number, end: number): boolean {
+    const o = this.at.get(rel);
+    if (o === undefined) return false;
+    const e = skipMeta(this.buf, o);
+    return e - o === end - start && this.buf.compare(buf, start, end, o, e) === 0;
+  }
+}
+
+/** Bytes of a cache record between its path and its meta: ino, size, mtime, ctime. */
+const FIXED_BYTES = 8 + 8 + 8 + 4 + 8 + 4;
+
+/** Record layout: path, ino, size, mtimeSec, mtimeNsec, ctimeSec, ctimeNsec, u32 length, meta. */
+export class SendCache {
+  private readonly at = new Map<string, number>();
+  private readonly buf: Buffer;
+  /** Set by hit(): the bounds of the record found and of its meta. */
+  recordStart = 0;
+  recordEnd = 0;
+  metaStart = 0;
+
+  /** An unreadable or older cache is an empty one: it only costs reading the files again. */
+  constructor(data: Buffer | null) {
+    this.buf = data ?? Buffer.alloc(0);
+    if (!data) return;
+    try {
+      const r = new BufReader(data);
+      if (r.str() !== CACHE_MAGIC) return;
+      for (let o = r.offset; o < data.length; ) {
+        const rel = pathAt(data, o);
+        this.at.set(rel, o);
+        o += 4 + rel.length + FIXED_BYTES;
+        o += 4 + data.readUInt32LE(o);
+        if (o > data.length) throw new Error("record truncated");
+      }
+    } catch {
+      this.at.clear();
+    }
+  }
+
+  /** Whether rel is as cached (same inode, size, mtime and ctime); if so, sets the bounds above. */
+  hit(rel: string, st: Stat): boolean {
+    const o = this.at.get(rel);
+    if (o === undefined) return false;
+    const b = this.buf;
+    let p = o + 4 + rel.length;
+    if (
+      b.readDoubleLE(p) !== st.ino ||
+      b.readDoubleLE(p + 8) !== st.size ||
+      b.readDoubleLE(p + 16) !== st.mtimeSec ||
+      b.readUInt32LE(p + 24) !== st.mtimeNsec ||
+      b.readDoubleLE(p + 28) !== st.ctimeSec ||
+      b.readUInt32LE(p + 36) !== st.ctimeNsec
+    ) {
+      return false;
+    }
+    p += FIXED_BYTES;
+    this.recordStart = o;
+    this.metaStart = p + 4;
+    this.recordEnd = this.metaStart + b.readUInt32LE(p);
+    return true;
+  }
+
+  /** The cached meta of rel when it is as cached (decoded: for the entries that changed). */
+  meta(rel: string, st: Stat): EntryMeta | null {
+    if (!this.hit(rel, st)) return null;
+    const r = new BufReader(this.buf);
+    r.offset = this.metaStart;
+    return readMeta(r);
+  }
+
+  /** The record hit() found, for a new cache that keeps it as it is. */
+  copyHit(w: BufWriter): void {
+    w.raw(this.buf, this.recordStart, this.recordEnd);
+  }
+
+  get bytes(): Buffer {
+    return this.buf;
+  }
+}
+
+/** Appends rel's cache record: its stat now and the meta the target will keep for it. */
+export function writeCacheRecord(w: BufWriter, rel: string, st: Stat, e: EntryMeta): void {
+  w.str(rel);
+  w.num(st.ino);
+  w.num(st.size);
+  w.num(st.mtimeSec);
+  w.u32(st.mtimeNsec);
+  w.num(st.ctimeSec);
+  w.u32(st.ctimeNsec);
+  const lengthAt = w.length;
+  w.u32(0);
+  writeMeta(w, e);
+  w.buf.writeUInt32LE(w.length - lengthAt - 4, lengthAt);
+}
+
+/**
+ * Fills in the hashes of streamed files (known only once sent, to the main thread): their meta
+ * was cached with an empty hash, which is the record's last field.
+ */
+export function fillCacheHashes(cache: Buffer, streamed: Map<string, Buffer>): Buffer {
+  if (streamed.size === 0) return cache;
+  const w = new BufWriter(cache.length + streamed.size * 32 + 1024);
+  const r = new BufReader(cache);
+  w.str(r.str());
+  for (let o = r.offset; o < cache.length; ) {
+    const rel = pathAt(cache, o);
+    const lengthAt = o + 4 + rel.length + FIXED_BYTES;
+    const end = lengthAt + 4 + cache.readUInt32LE(lengthAt);
+    const hash = streamed.get(rel);
+    if (hash && cache.readUInt32LE(end - 4) === 0) {
+      w.raw(cache, o, lengthAt);
+      w.u32(cache.readUInt32LE(lengthAt) + hash.length);
+      w.raw(cache, lengthAt + 4, end - 4);
+      w.bytes(hash);
+    } else w.raw(cache, o, end);
+    o = end;
+  }
+  return w.result();
+}
