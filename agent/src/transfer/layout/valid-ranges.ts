@@ -7,11 +7,12 @@ import { readPartitionTable } from "./partition-table";
 import { readAtFromHandle, type ReadAt } from "./read-at";
 import { findFileHoles, markHoles, type Hole } from "./sparse-holes";
 import { readSwapHeader } from "./swap-area";
+import { readXfsUsage } from "./xfs-fs";
 
 export interface RegionReport {
   start: number;
   end: number;
-  /** "ext4"-style label, "vfat", "swap", "unknown" (non-zero chunks) or "gap" (outside partitions). */
+  /** "ext4"-style label, "vfat", "xfs", "swap", "unknown" (non-zero chunks) or "gap" (outside partitions). */
   content: string;
   /** Bytes to send or to read for zeros (holes of a sparse image file not counted). */
   validBytes: number;
@@ -37,6 +38,8 @@ async function describeFilesystem(readAt: ReadAt, start: number, end: number): P
     const fat = await readFatUsage(readAt, start, length).catch(() => null);
     if (fat) return { content: `vfat${fat.fatBits}`, ranges: fat.ranges };
   }
+  const xfs = await readXfsUsage(readAt, start, length).catch(() => null);
+  if (xfs) return { content: "xfs", ranges: xfs.ranges };
   const swap = await readSwapHeader(readAt, start);
   if (swap) return { content: "swap", ranges: swap };
   return { content: "unknown", ranges: [{ start, end, mode: "scan" }] };
