@@ -26,6 +26,17 @@ export interface FileSessionResult {
   error?: string;
 }
 
+/**
+ * Two threads make small files where the cores allow. On two cores (the file benchmark, both ends
+ * on one machine) handing files over cost more than it saved: 5.6-6.0 s for the full pass without
+ * the helper, 7.6-7.9 s with it. FERRY_WRITE_HELPER=on|off overrides (tests use it).
+ */
+function hasWriteHelper(): boolean {
+  const forced = process.env.FERRY_WRITE_HELPER;
+  if (forced === "on" || forced === "off") return forced === "on";
+  return os.availableParallelism() > 2;
+}
+
 /** The writer thread, as requests and awaited replies. */
 class Writer {
   private readonly worker: Worker;
@@ -39,8 +50,7 @@ class Writer {
   private readonly helper: Worker | null;
 
   constructor(input: WriterInput) {
-    // Two threads make small files where two cores can; one where there is only one.
-    if (os.availableParallelism() > 1) {
+    if (hasWriteHelper()) {
       const channel = new MessageChannel();
       const done = new SharedArrayBuffer(4);
       this.helper = startWorker(new URL("./write-helper.ts", import.meta.url), "write-helper", { workerData: { port: channel.port2, done }, transferList: [channel.port2] });

@@ -138,6 +138,24 @@ describe("file transfer fidelity", () => {
     expect(snapshotTreeNames(outDir).filter((n) => n.includes(".~ferry-"))).toEqual([]);
   });
 
+  it("makes small files on a second writer thread too, as on machines with more cores (FERRY_WRITE_HELPER=on)", async () => {
+    const src = tmpDir("helper-src");
+    makeEdgeCases(src);
+    for (let i = 0; i < 300; i++) fs.writeFileSync(path.join(src, `small-${i}`), crypto.randomBytes(i * 13));
+    for (let i = 0; i < 20; i++) fs.linkSync(path.join(src, `small-${i * 7}`), path.join(src, `hard-${i}`));
+    process.env.FERRY_WRITE_HELPER = "on";
+    try {
+      // A new writer is started for each session in a folder removed since (see the test below).
+      fs.rmSync(outDir, { recursive: true, force: true });
+      const { result } = await send(src, { isSync: true });
+      expect(result.report.isVerified).toBe(true);
+      expect(result.rounds).toBe(1);
+    } finally {
+      delete process.env.FERRY_WRITE_HELPER;
+    }
+    expectSameTree(src, outDir);
+  });
+
   it.skipIf(!isRoot)("keeps owners by number, device nodes and root-only xattrs (needs root)", async () => {
     const src = tmpDir("root-src");
     fs.writeFileSync(path.join(src, "owned"), "owned by nobody known");

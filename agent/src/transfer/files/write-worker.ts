@@ -340,6 +340,8 @@ function recordSmall(r: Record, s: Stat): void {
 const helperPort = input.helperPort ?? null;
 const helperDone = input.helperDone ? new Int32Array(input.helperDone) : null;
 const pendingJobs = new Map<number, Record>();
+/** Paths the helper is making: only a record that names one of them must wait for it. */
+const pendingPaths = new Map<string, number>();
 let jobs: HelperJob[] = [];
 let nextJobId = 1;
 let turn = 0;
@@ -373,6 +375,9 @@ function onHelperResult(res: HelperResult): void {
   const r = pendingJobs.get(res.id);
   if (!r) return;
   pendingJobs.delete(res.id);
+  const left = pendingPaths.get(r.path)! - 1;
+  if (left > 0) pendingPaths.set(r.path, left);
+  else pendingPaths.delete(r.path);
   try {
     if (res.stat) return recordSmall(r, statAt(res.stat));
     if (res.code === "EHASH") {
@@ -445,6 +450,7 @@ function putFile(r: Record): void {
         flags,
       });
       pendingJobs.set(nextJobId++, r);
+      pendingPaths.set(rel, (pendingPaths.get(rel) ?? 0) + 1);
       if (jobs.length >= 64) postJobs();
       return;
     }
@@ -554,7 +560,9 @@ function applyRecord(r: ReturnType<typeof readRecord>): void {
   try {
     if (rel !== "") ensureParent(rel);
     // A link, a copy, a metadata change or a streamed file may name a file the helper is still making.
-    if (pendingJobs.size > 0 && (r.op === Op.meta || r.isHardlink || r.content === Content.copyFrom || r.content === Content.chunked)) collectHelper(true);
+    if (pendingPaths.size > 0 && (r.op === Op.meta || r.isHardlink || r.content === Content.copyFrom || r.content === Content.chunked)) {
+      if (pendingPaths.has(rel) || (r.isHardlink && pendingPaths.has(r.link)) || (r.content === Content.copyFrom && pendingPaths.has(r.copyFrom))) collectHelper(true);
+    }
     if (r.op === Op.meta) {
       if (r.type === EntryType.dir) {
         knownDirs.add(rel);
