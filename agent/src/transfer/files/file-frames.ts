@@ -26,7 +26,8 @@ export const FileFrame = {
   signature: 42,
 } as const;
 
-export const FILES_PROTOCOL_VERSION = 1;
+/** 2: files of one cell hash with the addon's hash16 (XXH64), not SHA-256. */
+export const FILES_PROTOCOL_VERSION = 2;
 
 export const filesHelloSchema = z.object({
   protocol: z.literal(FILES_PROTOCOL_VERSION),

@@ -1,19 +1,23 @@
 import crypto from "node:crypto";
 import { hashChunkData } from "../chunk-hash";
+import { loadNativeFs } from "./native/native-fs";
 
 /**
  * A file's content hash, the same on both ends whichever way its bytes travelled: a file of up to
- * one cell hashes as SHA-256(0x03 || content), computed where its bytes are (the walker, the
- * writer); a larger one as SHA-256(0x02 || size || its cells' hashes), each cell hashed as a
- * block-level chunk of one extent (chunk-hash.ts, xxHash: fast enough for the thread that moves the bytes), and
- * a hole as a known constant without reading it.
+ * one cell hashes as 16 bytes of XXH64 under two seeds (the addon's hash16, tag 3), computed where
+ * its bytes are (the walker, the writer); a larger one as SHA-256(0x02 || size || its cells'
+ * hashes), each cell hashed as a block-level chunk of one extent (chunk-hash.ts, xxHash), and a
+ * hole as a known constant without reading it. Like the chunk hash, it detects damage and change,
+ * not forgery: TLS authenticates the link, and the source's own bytes are what is hashed. A
+ * SHA-256 object per small file cost more than reading the file.
  */
 export const CELL_BYTES = 4 * 1024 * 1024;
 const TREE_TAG = 2;
-const SMALL_TAG = Uint8Array.of(3);
+const SMALL_TAG = 3;
+const native = loadNativeFs();
 
 export function smallFileHash(data: Uint8Array): Buffer {
-  return crypto.createHash("sha256").update(SMALL_TAG).update(data).digest();
+  return native.hash16(data, SMALL_TAG);
 }
 
 function oneExtent(length: number): Buffer {

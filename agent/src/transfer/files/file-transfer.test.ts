@@ -41,6 +41,11 @@ async function send(root: string, extra: Partial<FileSendOptions> = {}) {
   return { result, session };
 }
 
+/** GNU rm walks relative to each folder, so it removes paths longer than PATH_MAX too. */
+function removeOutDir(): void {
+  execFileSync("rm", ["-rf", outDir]);
+}
+
 function expectSameTree(source: string, target: string): void {
   expect(diffTrees(snapshotTree(source), snapshotTree(target))).toEqual([]);
 }
@@ -58,7 +63,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await receiver?.close();
-  // GNU rm walks relative to each folder, so it removes paths longer than PATH_MAX too.
   execFileSync("rm", ["-rf", work]);
 });
 
@@ -146,7 +150,7 @@ describe("file transfer fidelity", () => {
     process.env.FERRY_WRITE_HELPER = "on";
     try {
       // A new writer is started for each session in a folder removed since (see the test below).
-      fs.rmSync(outDir, { recursive: true, force: true });
+      removeOutDir();
       const { result } = await send(src, { isSync: true });
       expect(result.report.isVerified).toBe(true);
       expect(result.rounds).toBe(1);
@@ -292,7 +296,7 @@ describe("incremental --sync", () => {
     const holdsManifest = () => fs.readdirSync("/proc/self/fd").some((fd) => linkOf(fd) === manifest);
     for (let i = 0; i < 200 && !holdsManifest(); i++) await new Promise((r) => setTimeout(r, 25));
     expect(holdsManifest()).toBe(true);
-    fs.rmSync(outDir, { recursive: true });
+    removeOutDir();
     const again = await send(src, { isSync: false });
     expect(again.result.rounds).toBe(1);
     expect(again.result.stats.put).toBeGreaterThan(20);

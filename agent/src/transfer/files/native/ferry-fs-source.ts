@@ -12,6 +12,7 @@ export const FERRY_FS_C = String.raw`/*
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -499,6 +500,117 @@ static napi_value read_small(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/*
+ * XXH64 (xxHash's 64-bit hash, as specified by its author; checked against hash-wasm in
+ * native-fs.test.ts). Small files hash here, where a crypto hash object per file cost more than
+ * reading the file.
+ */
+#define XXP1 0x9E3779B185EBCA87ULL
+#define XXP2 0xC2B2AE3D27D4EB4FULL
+#define XXP3 0x165667B19E3779F9ULL
+#define XXP4 0x85EBCA77C2B2AE63ULL
+#define XXP5 0x27D4EB2F165667C5ULL
+
+static uint64_t xx_rotl(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
+static uint64_t xx_read64(const unsigned char *p) { uint64_t v; memcpy(&v, p, 8); return v; }
+static uint32_t xx_read32(const unsigned char *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static uint64_t xx_round(uint64_t acc, uint64_t input) {
+  acc += input * XXP2;
+  return xx_rotl(acc, 31) * XXP1;
+}
+static uint64_t xx_merge(uint64_t acc, uint64_t val) {
+  acc ^= xx_round(0, val);
+  return acc * XXP1 + XXP4;
+}
+
+static uint64_t xxh64(const unsigned char *p, size_t len, uint64_t seed) {
+  const unsigned char *end = p + len;
+  uint64_t h;
+  if (len >= 32) {
+    uint64_t v1 = seed + XXP1 + XXP2, v2 = seed + XXP2, v3 = seed, v4 = seed - XXP1;
+    const unsigned char *limit = end - 32;
+    do {
+      v1 = xx_round(v1, xx_read64(p));
+      v2 = xx_round(v2, xx_read64(p + 8));
+      v3 = xx_round(v3, xx_read64(p + 16));
+      v4 = xx_round(v4, xx_read64(p + 24));
+      p += 32;
+    } while (p <= limit);
+    h = xx_rotl(v1, 1) + xx_rotl(v2, 7) + xx_rotl(v3, 12) + xx_rotl(v4, 18);
+    h = xx_merge(h, v1);
+    h = xx_merge(h, v2);
+    h = xx_merge(h, v3);
+    h = xx_merge(h, v4);
+  } else {
+    h = seed + XXP5;
+  }
+  h += (uint64_t)len;
+  for (; p + 8 <= end; p += 8) h = xx_rotl(h ^ xx_round(0, xx_read64(p)), 27) * XXP1 + XXP4;
+  if (p + 4 <= end) {
+    h = xx_rotl(h ^ ((uint64_t)xx_read32(p) * XXP1), 23) * XXP2 + XXP3;
+    p += 4;
+  }
+  for (; p < end; p++) h = xx_rotl(h ^ (*p * XXP5), 11) * XXP1;
+  h ^= h >> 33;
+  h *= XXP2;
+  h ^= h >> 29;
+  h *= XXP3;
+  h ^= h >> 32;
+  return h;
+}
+
+/* xxh64(data: Uint8Array, seed: number): the 8 hash bytes, big-endian, as a Buffer (seed below 2^53). */
+static napi_value xxh64_js(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  void *data;
+  size_t len;
+  napi_typedarray_type type;
+  napi_value ab;
+  size_t offset;
+  if (napi_get_typedarray_info(env, argv[0], &type, &len, &data, &ab, &offset) != napi_ok || type != napi_uint8_array) {
+    napi_throw_type_error(env, NULL, "expected a Uint8Array");
+    return NULL;
+  }
+  uint64_t h = xxh64((const unsigned char *)data, len, (uint64_t)get_number(env, argv[1]));
+  unsigned char out[8];
+  for (int i = 0; i < 8; i++) out[i] = (unsigned char)(h >> (56 - 8 * i));
+  napi_value buf;
+  napi_create_buffer_copy(env, 8, out, NULL, &buf);
+  return buf;
+}
+
+/*
+ * hash16(data: Uint8Array, tag: number): XXH64 of the bytes with seed tag, then with seed
+ * tag + 2^32, big-endian: 16 bytes, two independent 64-bit hashes (change detection, not forgery).
+ */
+static napi_value hash16_js(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  void *data;
+  size_t len;
+  napi_typedarray_type type;
+  napi_value ab;
+  size_t offset;
+  if (napi_get_typedarray_info(env, argv[0], &type, &len, &data, &ab, &offset) != napi_ok || type != napi_uint8_array) {
+    napi_throw_type_error(env, NULL, "expected a Uint8Array");
+    return NULL;
+  }
+  uint64_t tag = (uint64_t)get_number(env, argv[1]);
+  uint64_t a = xxh64((const unsigned char *)data, len, tag);
+  uint64_t b = xxh64((const unsigned char *)data, len, tag + (1ULL << 32));
+  unsigned char out[16];
+  for (int i = 0; i < 8; i++) {
+    out[i] = (unsigned char)(a >> (56 - 8 * i));
+    out[8 + i] = (unsigned char)(b >> (56 - 8 * i));
+  }
+  napi_value buf;
+  napi_create_buffer_copy(env, 16, out, NULL, &buf);
+  return buf;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"listXattrs", NULL, list_xattrs, NULL, NULL, NULL, napi_default, NULL},
@@ -513,6 +625,8 @@ static napi_value init(napi_env env, napi_value exports) {
     {"scanDir", NULL, scan_dir, NULL, NULL, NULL, napi_default, NULL},
     {"writeFile", NULL, write_file, NULL, NULL, NULL, napi_default, NULL},
     {"readSmall", NULL, read_small, NULL, NULL, NULL, napi_default, NULL},
+    {"xxh64", NULL, xxh64_js, NULL, NULL, NULL, napi_default, NULL},
+    {"hash16", NULL, hash16_js, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

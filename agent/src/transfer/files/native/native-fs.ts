@@ -24,6 +24,10 @@ export interface NativeFs {
   /** Up to max bytes of a file, or null if it vanished or is now a symlink. */
   readSmall(path: Buffer, max: number): Buffer | null;
   writeFile(tmp: Buffer, final: Buffer, data: Buffer, size: number, mode: number, uid: number, gid: number, mtimeSec: number, mtimeNsec: number, flags: number): Float64Array;
+  /** XXH64 of data with a seed below 2^53, big-endian. */
+  xxh64(data: Uint8Array, seed: number): Buffer;
+  /** XXH64 with seed tag, then with seed tag + 2^32: 16 bytes (file-hash.ts). */
+  hash16(data: Uint8Array, tag: number): Buffer;
 }
 
 /** Index of each field in the doubles lstat, scanDir and writeFile return. */
