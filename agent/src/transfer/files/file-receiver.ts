@@ -65,7 +65,10 @@ class Writer {
       this.worker = startWorker(new URL("./write-worker.ts", import.meta.url), "write", { workerData: input });
     }
     this.worker.on("message", (m: WriterReply) => {
-      if (m.t === "consumed") this.queuedBytes -= m.bytes;
+      if (m.t === "consumed") {
+        this.queuedBytes -= m.bytes;
+        if (m.buffer) giveBack(m.buffer);
+      }
       else if (m.t === "signature") this.onSignature?.(m);
       else if (m.t === "failed") this.failure ??= Object.assign(new Error(m.message), { isUserError: m.isUserError });
       else this.replies.push(m);
@@ -132,12 +135,36 @@ class Writer {
 }
 
 /**
+ * Buffers the writer gave back after use, by capacity (powers of two): a fresh buffer per payload
+ * cost a page fault per 4 KiB written into it, about as much as the copy itself.
+ */
+const POOL_MAX_BYTES = 96 * 1024 * 1024;
+const freeBuffers = new Map<number, ArrayBuffer[]>();
+let pooledBytes = 0;
+
+function capacityFor(n: number): number {
+  return Math.max(64 * 1024, 2 ** Math.ceil(Math.log2(Math.max(1, n))));
+}
+
+function giveBack(buffer: ArrayBuffer): void {
+  const capacity = buffer.byteLength;
+  if (capacity !== capacityFor(capacity) || pooledBytes + capacity > POOL_MAX_BYTES) return;
+  const list = freeBuffers.get(capacity) ?? [];
+  list.push(buffer);
+  freeBuffers.set(capacity, list);
+  pooledBytes += capacity;
+}
+
+/**
  * Copies a payload into a buffer of its own, to be moved (transferred) to the writer thread:
  * frames may be pooled or views of socket reads. A plain copy, not shared memory: V8 copies into
  * a SharedArrayBuffer with a slow byte-safe memmove.
  */
 function movable(payload: Buffer): Uint8Array {
-  const out = new Uint8Array(payload.length);
+  const capacity = capacityFor(payload.length);
+  const reused = freeBuffers.get(capacity)?.pop();
+  if (reused) pooledBytes -= capacity;
+  const out = new Uint8Array(reused ?? new ArrayBuffer(capacity), 0, payload.length);
   out.set(payload);
   return out;
 }

@@ -33,7 +33,8 @@ export type WriterRequest =
 export type WriterReply =
   /** isStale: the folder or manifest this writer holds open is no longer at its path; start another. */
   | { t: "index"; index: ArrayBuffer; knownEntries: number; isRoot: boolean; isStale?: boolean }
-  | { t: "consumed"; bytes: number }
+  /** buffer: the moved buffer of a batch or chunk, given back for the next payload. */
+  | { t: "consumed"; bytes: number; buffer?: ArrayBuffer }
   | { t: "signature"; fileId: number; signature: Uint8Array | null }
   | { t: "report"; report: ConsistencyReport; resend: string[]; bytesWritten: number; entriesWritten: number }
   | { t: "completed" }

@@ -896,11 +896,12 @@ parentPort!.on("message", (m: WriterRequest) => {
       }
       case "batch":
         applyBatch(Buffer.from(m.payload.buffer, m.payload.byteOffset, m.payload.byteLength), m.flags, m.rawLength, m.checksum);
-        reply({ t: "consumed", bytes: m.payload.byteLength });
+        // Nothing refers to the payload once applied (records copy what they keep): it goes back.
+        reply({ t: "consumed", bytes: m.payload.byteLength, buffer: m.payload.buffer as ArrayBuffer }, [m.payload.buffer as ArrayBuffer]);
         return;
       case "chunk":
         onChunk(m.fileId, m.offset, Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength));
-        reply({ t: "consumed", bytes: m.data.byteLength });
+        reply({ t: "consumed", bytes: m.data.byteLength, buffer: m.data.buffer as ArrayBuffer }, [m.data.buffer as ArrayBuffer]);
         return;
       case "fileEnd":
         onFileEnd(m.fileId, m.isOk, m.isVanished, Buffer.from(m.hash), m.expectedHash);
