@@ -7,6 +7,7 @@ import { readPartitionTable } from "./partition-table";
 import { readAtFromHandle, type ReadAt } from "./read-at";
 import { findFileHoles, markHoles, type Hole } from "./sparse-holes";
 import { readSwapHeader } from "./swap-area";
+import { readWriteMountedRanges } from "./mounted-ranges";
 import { readXfsUsage } from "./xfs-fs";
 
 export interface RegionReport {
@@ -30,7 +31,7 @@ export interface ValidLayout {
   holeBytes: number;
 }
 
-async function describeFilesystem(readAt: ReadAt, start: number, end: number): Promise<{ content: string; ranges: ByteRange[] }> {
+async function describeFilesystem(readAt: ReadAt, start: number, end: number, isMountedWritable: boolean): Promise<{ content: string; ranges: ByteRange[] }> {
   const length = end - start;
   const ext = await readExtUsage(readAt, start, length).catch(() => null);
   if (ext) return { content: "ext", ranges: ext.ranges };
@@ -39,6 +40,8 @@ async function describeFilesystem(readAt: ReadAt, start: number, end: number): P
     if (fat) return { content: `vfat${fat.fatBits}`, ranges: fat.ranges };
   }
   const xfs = await readXfsUsage(readAt, start, length).catch(() => null);
+  // Mounted read-write, its trees on disk may lag its log: see mounted-ranges.ts.
+  if (xfs && isMountedWritable) return { content: "xfs (mounted read-write: scanned, its map on disk may lag its log)", ranges: [{ start, end, mode: "scan" }] };
   if (xfs) return { content: "xfs", ranges: xfs.ranges };
   const swap = await readSwapHeader(readAt, start);
   if (swap) return { content: "swap", ranges: swap };
@@ -66,8 +69,10 @@ export async function detectValidLayout(handle: FileHandle, size: number): Promi
     if (holes === undefined) holes = await findFileHoles(handle, size, DEFAULT_CHUNK_BYTES);
     return holes ? markHoles(ranges, holes) : ranges;
   };
+  const mounted = await readWriteMountedRanges(handle).catch(() => []);
   for (const p of partitions) {
-    const fs = await describeFilesystem(readAt, p.start, p.end);
+    const isMountedWritable = mounted.some((m) => m.start < p.end && p.start < m.end);
+    const fs = await describeFilesystem(readAt, p.start, p.end, isMountedWritable);
     const clipped = await withHoles(fs.ranges.map((r) => ({ ...r, start: Math.max(r.start, p.start), end: Math.min(r.end, p.end) })));
     all.push(...clipped);
     regions.push({ start: p.start, end: p.end, content: fs.content, validBytes: readBytes(clipped) });

@@ -495,4 +495,39 @@ describe.skipIf(!hasXfsprogs)("XFS free-space trees (needs xfsprogs)", () => {
       fs.rmSync(copy);
     }
   }, 180_000);
+
+  it.skipIf(!canLoopMount)("scans an XFS mounted read-write (its map on disk may lag its log), through its image or its loop device; maps it once read-only (needs root, loop mounts)", async () => {
+    const image = path.join(dir, "mounted.img");
+    makeXfsImage(dir, image, [], someFiles(7));
+    const mnt = path.join(dir, "mnt-rw");
+    fs.mkdirSync(mnt, { recursive: true });
+    const layoutOf = async (file: string) => {
+      const handle = await fsp.open(file, "r");
+      try {
+        return await detectValidLayout(handle, IMAGE_BYTES);
+      } finally {
+        await handle.close();
+      }
+    };
+    const unmounted = await layoutOf(image);
+    expect(unmounted.regions.map((r) => r.content)).toEqual(["xfs"]);
+    execFileSync("mount", ["-o", "loop", image, mnt]);
+    try {
+      const loop = execFileSync("findmnt", ["-n", "-o", "SOURCE", mnt], { encoding: "utf8" }).trim();
+      expect(loop).toMatch(/^\/dev\/loop\d+$/);
+      for (const file of [image, loop]) {
+        const live = await layoutOf(file);
+        expect(live.regions[0]!.content, file).toMatch(/^xfs \(mounted read-write: scanned/);
+        expect(live.dataBytes, file).toBe(0);
+        // Scanned whole (the image file's holes are zeros without reading).
+        expect(live.scanBytes + live.holeBytes, file).toBe(IMAGE_BYTES);
+      }
+      execFileSync("mount", ["-o", "remount,ro", mnt]);
+      const readOnly = await layoutOf(loop);
+      expect(readOnly.regions.map((r) => r.content)).toEqual(["xfs"]);
+      expect(readOnly.dataBytes).toBeLessThan(IMAGE_BYTES / 4);
+    } finally {
+      execFileSync("umount", [mnt]);
+    }
+  }, 60_000);
 });
