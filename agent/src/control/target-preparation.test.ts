@@ -287,6 +287,31 @@ describe.skipIf(skipReason !== null)(`file-level tasks onto the target's own dis
     expect(readFromDevice(`${device}p3`, "etc/added-later")).toBe("sync\n");
   });
 
+  it("goes on sending heartbeats while it formats the disks (a slow mkfs), which run on a thread of their own", async () => {
+    // A mkfs.ext4 that takes 2 s first, found before the real one: large disks take that long and more.
+    const slowTools = path.join(work, "slow-tools");
+    fs.mkdirSync(slowTools, { recursive: true });
+    const realMkfs = execFileSync("sh", ["-c", "PATH=/usr/local/sbin:/usr/sbin:/sbin:$PATH command -v mkfs.ext4"], { encoding: "utf8" }).trim();
+    fs.writeFileSync(path.join(slowTools, "mkfs.ext4"), `#!/bin/sh\nsleep 2\nexec ${realMkfs} "$@"\n`, { mode: 0o755 });
+    const pathBefore = process.env.PATH;
+    process.env.PATH = `${slowTools}:${pathBefore}`;
+    try {
+      const device = loopDevice(256);
+      const src = path.join(work, "src-heartbeats");
+      writeSourceTree(src);
+      startAgents([device]);
+      const ids = await agentIds();
+      const started = Date.now();
+      const { receive } = await runPass(ids, { taskId: randomUUID(), isSync: false, device, isSameUuids: true, sourceRoot: src });
+      const preparing = fake.heartbeats.filter((h) => h.agentId === ids.target && h.at > started && h.at < receive.finishedAt!);
+      // Two slow mkfs runs (boot and root) take 4 s or more; heartbeats come every second.
+      expect(receive.finishedAt! - started).toBeGreaterThan(4000);
+      expect(preparing.length).toBeGreaterThanOrEqual(2);
+    } finally {
+      process.env.PATH = pathBefore;
+    }
+  });
+
   it("with new UUIDs, the launch rewrites fstab to them; a later pass mounts the disks again and a delete unmounts them", async () => {
     const device = loopDevice(256);
     const src = path.join(work, "src-new");

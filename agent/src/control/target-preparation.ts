@@ -9,6 +9,7 @@ import type { TargetCapabilities } from "../protocol/v1/register";
 import type { PreparationReport, TargetPreparation } from "../protocol/v1/tasks";
 import { mountOrder, mountPrepared, prepareTarget, type PreparedPartition, type Run } from "../transfer/files/prepare-target";
 import { releaseSpareWriters } from "../transfer/files/file-receiver";
+import { startWorker } from "../transfer/files/start-worker";
 import { isInside, resolveExisting } from "./target-offer";
 
 /**
@@ -247,7 +248,30 @@ export function preparationReportOf(marker: PreparedMarker, isReused: boolean): 
  * first pass, or found prepared (and mounted again where needed) on a later one. A sync never
  * partitions: without a marker it is refused, since the disks may hold the only copy.
  */
-export function readyPreparedTarget(o: { taskId: string; taskDir: string; plan: TargetPreparation; isSync: boolean; offered: TargetCapabilities["disks"]; run?: Run }): { marker: PreparedMarker; report: PreparationReport } {
+export interface PrepareInput {
+  taskId: string;
+  taskDir: string;
+  plan: TargetPreparation;
+  isSync: boolean;
+  offered: TargetCapabilities["disks"];
+}
+
+export type PrepareOutcome = { isOk: true; marker: PreparedMarker; report: PreparationReport } | { isOk: false; message: string; isUserError: boolean; exitCode: number };
+
+/** readyPreparedTarget on its own thread (prepare-worker.ts), so that heartbeats go on meanwhile. */
+export async function readyPreparedTargetOffThread(o: PrepareInput): Promise<{ marker: PreparedMarker; report: PreparationReport }> {
+  const worker = startWorker(new URL("./prepare-worker.ts", import.meta.url), "prepare", { workerData: o });
+  const outcome = await new Promise<PrepareOutcome>((resolve, reject) => {
+    worker.once("message", resolve);
+    worker.once("error", reject);
+    worker.once("exit", (code) => reject(new Error(`the disk preparation thread stopped (exit code ${code})`)));
+  });
+  await worker.terminate();
+  if (outcome.isOk) return { marker: outcome.marker, report: outcome.report };
+  throw outcome.isUserError ? new UserError(outcome.message, outcome.exitCode) : new Error(outcome.message);
+}
+
+export function readyPreparedTarget(o: PrepareInput & { run?: Run }): { marker: PreparedMarker; report: PreparationReport } {
   const run = o.run ?? runCommand;
   const devices = checkOffered(o.plan, o.offered);
   const existing = readPreparedMarker(o.taskDir);

@@ -28,7 +28,7 @@ import type { CommandContext } from "./agent-loop";
 import type { JournalRecord } from "./command-journal";
 import { obtainPassCertificate } from "./task-certificates";
 import { formatAddress, isInside, resolveExisting, type PortRange } from "./target-offer";
-import { mountPreparedAgain, readPreparedMarker, readyPreparedTarget, stagingRootOf, unmountForLaunch, unmountTaskFolder } from "./target-preparation";
+import { mountPreparedAgain, readPreparedMarker, readyPreparedTargetOffThread, stagingRootOf, unmountForLaunch, unmountTaskFolder } from "./target-preparation";
 
 /** A receiver nobody finished a session with in this long is closed (the pass was abandoned). */
 export const DEFAULT_RECEIVER_TIMEOUT_MS = 24 * 3600 * 1000;
@@ -200,7 +200,7 @@ export class TargetTasks {
     }
     let preparation: PreparationReport | undefined;
     if (payload.mode === "file" && payload.prepare) {
-      const ready = readyPreparedTarget({ taskId: payload.taskId, taskDir, plan: payload.prepare, isSync: payload.isSync, offered: this.options.capabilities().disks });
+      const ready = await readyPreparedTargetOffThread({ taskId: payload.taskId, taskDir, plan: payload.prepare, isSync: payload.isSync, offered: this.options.capabilities().disks });
       preparation = ready.report;
       this.log.info(ready.report.isReused ? "found this task's disks prepared" : "prepared the target's disks after the source's", { taskId: payload.taskId, disks: ready.report.disks });
     }

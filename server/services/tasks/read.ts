@@ -1,5 +1,5 @@
-import { aliasedTable, and, asc, desc, eq, ilike, inArray, lt, or, sql } from "drizzle-orm";
-import { sourceServers, taskEvents, taskProgressSamples, taskSubtasks, tasks } from "@/drizzle/schema";
+import { aliasedTable, and, asc, desc, eq, gte, ilike, inArray, lt, notExists, or, sql } from "drizzle-orm";
+import { sourceCommands, sourceServers, taskEvents, taskProgressSamples, taskSubtasks, tasks } from "@/drizzle/schema";
 import { assertCan } from "../../authz/assert-can";
 import type { Db } from "../../db";
 import { notFound } from "../../errors";
@@ -19,11 +19,36 @@ export function staleAfterMs(): number {
 }
 
 /**
+ * How long an agent may work on a task command without a progress report (preparing a target's
+ * disks: partitioning, and mkfs with a discard of a large disk) while it sends heartbeats.
+ */
+export const COMMAND_WORK_MS = 30 * 60_000;
+
+/** The task commands an agent runs to their end before it answers; task_send reports progress instead. */
+const FOREGROUND_TASK_COMMANDS = ["task_receive", "task_launch", "task_cleanup"] as const;
+
+/**
  * Tasks whose agents stopped reporting are marked failed (or stopped), so nothing shows RUNNING
  * for ever. Run on every read: console instances keep no timers, and any of them may find it.
+ * A task an agent is still working on (a command of it acknowledged less than COMMAND_WORK_MS ago,
+ * by an agent whose heartbeats still come) is not stale.
  */
 export async function settleStaleTasks(db: Db, accountId: string, now = new Date()) {
   const cutoff = new Date(now.getTime() - staleAfterMs());
+  const working = db
+    .select({ id: sourceCommands.id })
+    .from(sourceCommands)
+    .innerJoin(sourceServers, eq(sourceServers.id, sourceCommands.serverId))
+    .where(
+      and(
+        eq(sourceCommands.accountId, accountId),
+        eq(sourceCommands.state, "acked"),
+        inArray(sourceCommands.type, [...FOREGROUND_TASK_COMMANDS]),
+        sql`${sourceCommands.payload}->>'taskId' = ${tasks.id}::text`,
+        gte(sourceCommands.ackedAt, new Date(now.getTime() - COMMAND_WORK_MS)),
+        gte(sourceServers.lastHeartbeatAt, cutoff),
+      ),
+    );
   const stale = await db
     .select({ id: tasks.id })
     .from(tasks)
@@ -33,6 +58,7 @@ export async function settleStaleTasks(db: Db, accountId: string, now = new Date
         inArray(tasks.state, [...ACTIVE_TASK_STATES]),
         // postgres.js takes no Date inside raw SQL; the ISO string is cast instead.
         lt(sql`greatest(${tasks.updatedAt}, coalesce(${tasks.lastProgressAt}, ${tasks.updatedAt}))`, sql`${cutoff.toISOString()}::timestamptz`),
+        notExists(working),
       ),
     );
   for (const { id } of stale) {

@@ -1,20 +1,20 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sourceServers, tasks } from "@/drizzle/schema";
+import { sourceCommands, sourceServers, tasks } from "@/drizzle/schema";
 import { SMS_READ_ONLY_ACCESS } from "../../authz/system-policies";
 import type { Database } from "../../db";
 import { createTestAccount, createTestUser } from "../../testing/fixtures";
 import { blockTaskInput, createTaskWorld, type TaskWorld } from "../../testing/task-world";
 import { obtainTestPassCertificate } from "../../testing/pass-certificates";
 import { createTestDatabase } from "../../testing/test-db";
-import { pollCommands, reportCommandResult } from "../servers/commands";
+import { ackCommand, pollCommands, reportCommandResult } from "../servers/commands";
 import { recordHeartbeat } from "../servers/heartbeat";
 import { createServerTemplate } from "../templates/server-templates";
 import { listServers } from "../servers/list";
 import { deleteTask, launchTask, setTaskContinuousSync, startTask, stopTask, syncTask } from "./actions";
 import { recordTaskProgress } from "./agent-reports";
 import { createTask } from "./create";
-import { getTask, listTasks, settleStaleTasks } from "./read";
+import { COMMAND_WORK_MS, getTask, listTasks, settleStaleTasks } from "./read";
 
 let database: Database;
 beforeAll(async () => {
@@ -236,6 +236,36 @@ describe("migration tasks", () => {
     const detail = await getTask(world.ctx, { taskId: created.id });
     expect(detail.state).toBe("MIGRATE_FAIL");
     expect(detail.events[0]!.message).toMatch(/Nothing was heard from the agents/);
+  });
+
+  it("a task whose target is still preparing (its receive acknowledged, its heartbeats coming) is not stale, for up to 30 minutes", async () => {
+    const world = await createTaskWorld(database.db);
+    const created = await createTask(world.ctx, { ...blockTaskInput(world), startNow: true });
+    const receive = await takeCommand(world, world.targetAgentId, "task_receive");
+    await ackCommand(world.ctx, { agentId: world.targetAgentId, commandId: receive.id });
+    const longAgo = new Date(Date.now() - 10 * 60_000);
+    await database.db.update(tasks).set({ updatedAt: longAgo }).where(eq(tasks.id, created.id));
+    const targetServer = eq(sourceServers.id, (await database.db.select().from(sourceCommands).where(eq(sourceCommands.id, receive.id)))[0]!.serverId);
+    await database.db.update(sourceServers).set({ lastHeartbeatAt: new Date() }).where(targetServer);
+    await settleStaleTasks(database.db, world.account.id);
+    expect((await getTask(world.ctx, { taskId: created.id })).state).toBe("RUNNING");
+
+    // Working on it for longer than any preparation takes: stale even with heartbeats.
+    await database.db.update(sourceCommands).set({ ackedAt: new Date(Date.now() - COMMAND_WORK_MS - 60_000) }).where(eq(sourceCommands.id, receive.id));
+    await settleStaleTasks(database.db, world.account.id);
+    expect((await getTask(world.ctx, { taskId: created.id })).state).toBe("MIGRATE_FAIL");
+  });
+
+  it("a task whose preparing target stopped sending heartbeats is marked failed", async () => {
+    const world = await createTaskWorld(database.db);
+    const created = await createTask(world.ctx, { ...blockTaskInput(world), startNow: true });
+    const receive = await takeCommand(world, world.targetAgentId, "task_receive");
+    await ackCommand(world.ctx, { agentId: world.targetAgentId, commandId: receive.id });
+    await database.db.update(tasks).set({ updatedAt: new Date(Date.now() - 10 * 60_000) }).where(eq(tasks.id, created.id));
+    const [command] = await database.db.select().from(sourceCommands).where(eq(sourceCommands.id, receive.id));
+    await database.db.update(sourceServers).set({ lastHeartbeatAt: new Date(Date.now() - 10 * 60_000) }).where(eq(sourceServers.id, command!.serverId));
+    await settleStaleTasks(database.db, world.account.id);
+    expect((await getTask(world.ctx, { taskId: created.id })).state).toBe("MIGRATE_FAIL");
   });
 
   it("refuses bad wizard input with clear messages and creates nothing", async () => {

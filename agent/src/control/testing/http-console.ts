@@ -21,6 +21,8 @@ export type ConsoleCommand = {
   deliveredCount: number;
   ackCount: number;
   result: { message: string; details?: Record<string, unknown> } | null;
+  /** When the agent reported the result (ms since the epoch). */
+  finishedAt?: number;
 };
 
 /**
@@ -36,6 +38,8 @@ export class HttpConsole {
   readonly certificates: { agentId: string; taskId: string; passId: string; role: TaskCertificateRole; csrPem: string; certPem: string }[] = [];
   ca!: TestCa;
   readonly unsigned: string[] = [];
+  /** Every heartbeat, by agent and time received. */
+  readonly heartbeats: { agentId: string; at: number }[] = [];
   /** Paths of requests whose body held a private key (an agent must never send one). */
   readonly privateKeysSeen: string[] = [];
   /** Bodies the protocol schemas refused (a contract bug in the agent). */
@@ -111,6 +115,7 @@ export class HttpConsole {
         return { status: 200, body: { serverId: this.serverIds.get(agentId), isNew, heartbeatIntervalSeconds: 1 } };
       }
       case API.heartbeat:
+        this.heartbeats.push({ agentId, at: Date.now() });
         return { status: 200, body: { serverId: this.serverIds.get(agentId), heartbeatIntervalSeconds: 1 } };
       case API.poll: {
         const deadline = Date.now() + 150;
@@ -139,6 +144,7 @@ export class HttpConsole {
         if (!c) return { status: 404, body: { error: { code: "NOT_FOUND", message: "no such command" } } };
         if (c.state !== "succeeded" && c.state !== "failed") {
           c.state = body.outcome as "succeeded" | "failed";
+          c.finishedAt = Date.now();
           c.result = body.result as ConsoleCommand["result"];
         }
         return { status: 200, body: { state: c.state } };

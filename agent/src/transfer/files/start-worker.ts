@@ -9,7 +9,7 @@ import { WORKER_ROLE_KEY } from "./worker-entry";
  * (its hooks do not reach worker threads by themselves). In a bundled agent the module file does
  * not exist: the bundle starts itself with the role in workerData (see worker-entry.ts, cli.ts).
  */
-export function startWorker(moduleUrl: URL, role: "walk" | "write" | "write-helper", options: WorkerOptions = {}): Worker {
+export function startWorker(moduleUrl: URL, role: "walk" | "write" | "write-helper" | "prepare", options: WorkerOptions = {}): Worker {
   if (moduleUrl.pathname.endsWith(".ts") && fs.existsSync(fileURLToPath(moduleUrl))) {
     // The ESM entry of tsx's API (require.resolve would give the CommonJS one).
     const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve("tsx/esm/api").replace(/\.cjs$/, ".mjs")).href;

@@ -11,5 +11,6 @@ export async function runWorkerRole(): Promise<void> {
   if (role === "walk") await import("./walk-worker");
   else if (role === "write") await import("./write-worker");
   else if (role === "write-helper") await import("./write-helper");
+  else if (role === "prepare") await import("../../control/prepare-worker");
   else throw new Error(`unknown worker role ${String(role)}`);
 }
