@@ -323,9 +323,17 @@ export function isSameMeta(a: EntryMeta, b: EntryMeta): boolean {
  */
 export function isSafeRelativePath(p: string): boolean {
   if (p === "") return true;
-  if (p.includes("\0") || p.startsWith("/") || p.endsWith("/")) return false;
-  for (const part of p.split("/")) if (part === "" || part === "." || part === "..") return false;
-  return true;
+  if (p.includes("\0")) return false;
+  // Component by component without splitting: every record's path comes through here.
+  for (let start = 0; ; ) {
+    const slash = p.indexOf("/", start);
+    const end = slash < 0 ? p.length : slash;
+    const length = end - start;
+    // An empty component is a leading, trailing or doubled "/"; then "." and "..".
+    if (length === 0 || (length <= 2 && p.charCodeAt(start) === 46 && (length === 1 || p.charCodeAt(start + 1) === 46))) return false;
+    if (slash < 0) return true;
+    start = slash + 1;
+  }
 }
 
 export function parentOf(p: string): string {

@@ -410,7 +410,8 @@ describe("authentication", () => {
 
   it("refuses paths that would leave the target", async () => {
     const { isSafeRelativePath } = await import("./entry-codec");
-    for (const bad of ["../x", "a/../../x", "/etc/passwd", "a//b", "a/./b", "a/", "a\0b"]) expect(isSafeRelativePath(bad)).toBe(false);
+    for (const bad of ["../x", "a/../../x", "/etc/passwd", "a//b", "a/./b", "a/", "a\0b", ".", "..", "a/..", "a/.", "/", "//"]) expect(isSafeRelativePath(bad), bad).toBe(false);
+    for (const good of ["a", "a/b", "...", "a/...b", ".a/..b/b..", "a.b/c"]) expect(isSafeRelativePath(good), good).toBe(true);
     expect(isSafeRelativePath(toPathBuffer("ok/\xff\n").toString("latin1"))).toBe(true);
   });
 });
