@@ -21,6 +21,7 @@ import { CACHE_MAGIC, type LargeFile, type WalkerInput, type WalkerMessage, type
 const input = workerData as WalkerInput;
 /** FERRY_TRACE=1: phase times on stderr, for tuning. */
 const trace = process.env.FERRY_TRACE ? (what: string) => process.stderr.write(`trace walk ${(performance.timeOrigin + performance.now() - input.traceOrigin).toFixed(0)} ${what}\n`) : () => undefined;
+trace("loaded");
 const native = loadNativeFs();
 const paths = new TreePaths(input.root);
 const isExcluded = compileExcludes(input.excludes);
