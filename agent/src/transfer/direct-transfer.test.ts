@@ -162,6 +162,41 @@ describe.skipIf(!canRun)("direct transfer end to end (needs e2fsprogs)", () => {
     });
   });
 
+  it("with --sync sends again what a replaced or changed target file lost, instead of trusting its log", async () => {
+    const src = path.join(dir, "replaced.img");
+    fs.copyFileSync(image, src);
+    const out = path.join(dir, "out-replaced");
+    const target = path.join(out, "r");
+    const stateDir = path.join(dir, "state-replaced");
+    await withReceiver(out, async (r) => {
+      const send = () => sendDisks(sendOptions(r, [{ path: src, name: "r" }], { isSync: true, stateDir }));
+      const [first] = await send();
+      expect(sha256File(target)).toBe(sha256File(src));
+
+      // Replaced by another file of the same size (a restore, a mistake): another inode.
+      fs.rmSync(target);
+      fs.writeFileSync(target, "");
+      fs.truncateSync(target, fs.statSync(src).size);
+      const [afterReplace] = await send();
+      expect(afterReplace!.skippedChunks).toBe(0);
+      expect(afterReplace!.chunks).toBe(first!.chunks);
+      expect(sha256File(target)).toBe(sha256File(src));
+
+      // Written in place by something else after a verified pass: the same inode, a new ctime.
+      const fd = fs.openSync(target, "r+");
+      fs.writeSync(fd, Buffer.alloc(64 * 1024, 0xab), 0, 64 * 1024, 2 * MiB);
+      fs.closeSync(fd);
+      const [afterWrite] = await send();
+      expect(afterWrite!.skippedChunks).toBe(0);
+      expect(sha256File(target)).toBe(sha256File(src));
+
+      // Untouched since: trusted, nothing sent.
+      const [untouched] = await send();
+      expect(untouched!.skippedChunks).toBe(first!.chunks);
+      expect(untouched!.rawSentBytes).toBe(0);
+    });
+  });
+
   it("does not trust a chunk's old hash after a crash while overwriting it", async () => {
     const src = path.join(dir, "crash.img");
     fs.copyFileSync(image, src);

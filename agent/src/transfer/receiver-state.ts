@@ -14,11 +14,11 @@ import { HASH_BYTES } from "./chunk-hash";
  * a crash between the overwrite reaching the disk and the next checkpoint would leave a log that
  * vouches for bytes no longer there, and a resumed pass would skip the chunk and "verify" it.
  */
-export const STATE_VERSION = 3;
+export const STATE_VERSION = 4;
 const INVALIDATE_BIT = 0x8000_0000;
 
 export interface TargetMeta {
-  /** 2: chunks hash as a tree over windows; files of another version are not trusted. */
+  /** 4: a file target's identity is kept; files of another version are not trusted. */
   version: typeof STATE_VERSION;
   name: string;
   targetPath: string;
@@ -31,6 +31,32 @@ export interface TargetMeta {
   verifiedChunks?: number;
   verifiedDigest?: string;
   verifiedAt?: string;
+  /**
+   * A target that is a file, as this state last saw it (decimal strings: 64-bit values). Another
+   * inode means the file was replaced, and a verified target whose ctime moved was written by
+   * something else: either way its chunks are not trusted. Devices have none: nothing cheap
+   * tells that another program wrote to one.
+   */
+  file?: FileFacts;
+}
+
+export interface FileFacts {
+  dev: string;
+  ino: string;
+  ctimeNs: string;
+}
+
+export function fileFactsOf(st: { dev: bigint; ino: bigint; ctimeNs: bigint }): FileFacts {
+  return { dev: String(st.dev), ino: String(st.ino), ctimeNs: String(st.ctimeNs) };
+}
+
+/**
+ * Whether a file target is the one a state describes: the same inode, and, after a verified pass,
+ * not changed since (the receiver writes nothing after it).
+ */
+export function isSameTargetFile(meta: TargetMeta, now: FileFacts): boolean {
+  if (!meta.file || meta.file.dev !== now.dev || meta.file.ino !== now.ino) return false;
+  return !meta.isComplete || meta.file.ctimeNs === now.ctimeNs;
 }
 
 const RECORD_BYTES = 4 + HASH_BYTES + 4;

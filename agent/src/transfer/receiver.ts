@@ -12,7 +12,7 @@ import { FrameChannel } from "./frame-channel";
 import { FrameFlag, FrameType, controlFrame, crc32, parseControlPayload, type Frame } from "./frames";
 import { growTargetAfterVerify, type TargetGrowOptions } from "./grow-target";
 import { readFullyAt } from "./layout/read-at";
-import { TargetState, STATE_VERSION } from "./receiver-state";
+import { fileFactsOf, isSameTargetFile, TargetState, STATE_VERSION } from "./receiver-state";
 import { refusesPeer, serverTlsOptions, type TransferCredentials } from "./tls-credentials";
 import { receiveFileSession, type FilesReceipt } from "./files/file-receiver";
 
@@ -363,6 +363,8 @@ class TargetWriter {
       verifiedChunks: chunks,
       verifiedDigest: digest,
       verifiedAt: new Date().toISOString(),
+      // Its ctime now: a later change by anything else shows (see isSameTargetFile).
+      file: this.isRegularFile ? fileFactsOf(await this.handle.stat({ bigint: true })) : undefined,
     };
     await this.state.compact();
     await this.state.saveMeta();
@@ -373,7 +375,7 @@ class TargetWriter {
   }
 }
 
-async function openTarget(hello: Hello, options: ReceiverOptions, channel: FrameChannel, checkpointBytes: number) {
+async function openTarget(hello: Hello, options: ReceiverOptions, channel: FrameChannel, checkpointBytes: number, log: (l: string) => void) {
   const targetPath = options.maps?.[hello.name] ?? path.join(options.outDir, hello.name);
   const stateDir = path.join(options.outDir, ".ferry");
   const st = await statTarget(targetPath).catch((e: NodeJS.ErrnoException) => {
@@ -389,13 +391,17 @@ async function openTarget(hello: Hello, options: ReceiverOptions, channel: Frame
   const handle = await fs.open(targetPath, st ? "r+" : "w");
   try {
     const isRegularFile = !st || st.isFile;
+    // Before the truncate below, which may move its ctime.
+    const fileNow = isRegularFile ? fileFactsOf(await handle.stat({ bigint: true })) : null;
     // Files are the image of the source: exactly its size, sparse where nothing is written.
     if (isRegularFile) await handle.truncate(hello.size);
     let state = await TargetState.load(stateDir, hello.name);
     const m = state?.meta;
     const isSameSource =
       !!m && m.sourceId === hello.sourceId && m.size === hello.size && m.chunkBytes === hello.chunkBytes && m.targetPath === targetPath;
-    const isResume = !!state && isSameSource && (!m!.isComplete || hello.isSync) && !!st;
+    const isSameTarget = !fileNow || (!!m && isSameTargetFile(m, fileNow));
+    const isResume = !!state && isSameSource && isSameTarget && (!m!.isComplete || hello.isSync) && !!st;
+    if (state && isSameSource && !isSameTarget && st) log(`${hello.name}: ${targetPath} was replaced or changed since the last pass; its chunks are sent again`);
     if (!isResume || !state) {
       state = await TargetState.create(stateDir, hello.name, {
         version: STATE_VERSION,
@@ -406,9 +412,10 @@ async function openTarget(hello: Hello, options: ReceiverOptions, channel: Frame
         chunkBytes: hello.chunkBytes,
         isFreshFile: !st,
         isComplete: false,
+        file: isRegularFile ? fileFactsOf(await handle.stat({ bigint: true })) : undefined,
       });
     } else {
-      state.meta = { ...state.meta, isComplete: false };
+      state.meta = { ...state.meta, isComplete: false, file: isRegularFile ? fileFactsOf(await handle.stat({ bigint: true })) : undefined };
       await state.saveMeta();
     }
     const writer = new TargetWriter(hello, targetPath, handle, state, !st, isRegularFile, channel, checkpointBytes, options.crashAfterWrite);
@@ -440,7 +447,7 @@ async function runSession(
         case FrameType.hello: {
           if (current) throw new Error("HELLO inside a disk");
           const hello = helloSchema.parse(parseControlPayload(f.payload).body);
-          current = await openTarget(hello, options, channel, checkpointBytes);
+          current = await openTarget(hello, options, channel, checkpointBytes, log);
           const known = current.isResume ? current.writer.state.chunks : new Map<number, Buffer>();
           log(`${hello.name}: receiving ${hello.size} bytes into ${current.writer.targetPath}${current.isResume ? `, resuming with ${known.size} chunks in place` : ""}`);
           await channel.send(
