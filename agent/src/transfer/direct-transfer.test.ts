@@ -262,6 +262,27 @@ describe.skipIf(!canRun)("direct transfer end to end (needs e2fsprogs)", () => {
     }
   });
 
+  const canMount = canLoop && process.getuid?.() === 0 && hasTool("mount");
+  it.skipIf(!canMount)("writes back a mounted filesystem's unsynced files before reading its device, so the copy has them (needs root, loop mounts)", async () => {
+    const backing = path.join(dir, "mounted-backing.img");
+    makeExtImage(backing, 64, tree, ["-b", "4096"]);
+    const loop = execFileSync("losetup", ["-f", "--show", backing], { encoding: "utf8" }).trim();
+    const mnt = path.join(dir, "mnt-live");
+    fs.mkdirSync(mnt, { recursive: true });
+    execFileSync("mount", [loop, mnt]);
+    try {
+      // Written and closed, never synced: with delayed allocation only the page cache holds it.
+      const late = crypto.randomBytes(3 * MiB);
+      fs.writeFileSync(path.join(mnt, "written-last.bin"), late);
+      const out = path.join(dir, "out-live");
+      await withReceiver(out, (r) => sendDisks(sendOptions(r, [{ path: loop, name: "live" }], { stateDir: path.join(dir, "state-live") })));
+      expect(debugfsCat(path.join(out, "live"), "written-last.bin").equals(late)).toBe(true);
+    } finally {
+      execFileSync("umount", [mnt]);
+      execFileSync("losetup", ["-d", loop]);
+    }
+  });
+
   describe.skipIf(!hasTool("sfdisk"))("partitioned disks (needs sfdisk)", () => {
     function fillDisk(disk: string, parts: { startMiB: number; kind: "ext4" | "vfat" | "random" | "swap" }[]) {
       for (const p of parts) {

@@ -21,6 +21,7 @@ import { readChunks, readOneChunk, type ReadChunk } from "./chunk-reader";
 import { statTarget } from "./device-size";
 import { FrameChannel } from "./frame-channel";
 import { FrameFlag, FrameType, controlFrame, crc32, encodeHeader, parseControlPayload, FRAME_HEADER_BYTES, type Frame } from "./frames";
+import { flushMountedFilesystems } from "./flush-mounted";
 import { detectValidLayout, type ValidLayout } from "./layout/valid-ranges";
 import { SpeedLimit } from "./speed-limit";
 import { clientTlsOptions, type TransferCredentials } from "./tls-credentials";
@@ -261,6 +262,10 @@ async function sendDisk(
   const size = info.size;
   const handle = await fs.open(realPath, "r");
   try {
+    const flushed = await flushMountedFilesystems(handle, spec.path).catch((error: Error) => {
+      throw new TransferError(error.message);
+    });
+    if (flushed.length > 0) options.log?.(`${spec.name}: wrote back ${flushed.join(", ")} before reading`);
     const layout = await detectValidLayout(handle, size);
     const chunks = planChunks(layout.ranges, chunkBytes);
     const byIndex = new Map(chunks.map((c) => [c.index, c]));

@@ -12,14 +12,21 @@ import { devKey } from "../files/mount-types";
 export interface MountedRange {
   start: number;
   end: number;
+  /** Where the filesystem in this range is mounted read-write (a device may be mounted twice). */
+  mountPoints: string[];
 }
 
-/** "major:minor" of every device mounted read-write, from /proc/self/mountinfo. */
-export function parseReadWriteDevices(mountinfo: string): Set<string> {
-  const out = new Set<string>();
+function unescapeMountField(s: string): string {
+  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+}
+
+/** Mount points of every device mounted read-write, by "major:minor", from /proc/self/mountinfo. */
+export function parseReadWriteMounts(mountinfo: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
   for (const line of mountinfo.split("\n")) {
     const fields = line.split(" ");
-    if (fields.length > 6 && fields[5]!.split(",").includes("rw")) out.add(fields[2]!);
+    if (fields.length <= 6 || !fields[5]!.split(",").includes("rw")) continue;
+    out.set(fields[2]!, [...(out.get(fields[2]!) ?? []), unescapeMountField(fields[4]!)]);
   }
   return out;
 }
@@ -54,13 +61,14 @@ function loopsOf(file: { dev: bigint; ino: bigint }): string[] {
  * its partitions that are mounted; for an image file, through a loop device attached to it.
  */
 export async function readWriteMountedRanges(handle: FileHandle, mountinfo = readText("/proc/self/mountinfo") ?? ""): Promise<MountedRange[]> {
-  const rw = parseReadWriteDevices(mountinfo);
+  const rw = parseReadWriteMounts(mountinfo);
   if (rw.size === 0) return [];
   const st = await handle.stat({ bigint: true });
   const disks = st.isBlockDevice() ? [`/sys/dev/block/${devKey(st.rdev)}`] : st.isFile() ? loopsOf(st) : [];
   const out: MountedRange[] = [];
   for (const disk of disks) {
-    if (rw.has(readText(path.join(disk, "dev")) ?? "")) out.push({ start: 0, end: Number.MAX_SAFE_INTEGER });
+    const whole = rw.get(readText(path.join(disk, "dev")) ?? "");
+    if (whole) out.push({ start: 0, end: Number.MAX_SAFE_INTEGER, mountPoints: whole });
     let entries: string[];
     try {
       entries = fs.readdirSync(disk);
@@ -69,10 +77,11 @@ export async function readWriteMountedRanges(handle: FileHandle, mountinfo = rea
     }
     for (const name of entries) {
       const part = path.join(disk, name);
-      if (!fs.existsSync(path.join(part, "partition")) || !rw.has(readText(path.join(part, "dev")) ?? "")) continue;
+      const mountPoints = fs.existsSync(path.join(part, "partition")) ? rw.get(readText(path.join(part, "dev")) ?? "") : undefined;
+      if (!mountPoints) continue;
       const start = Number(readText(path.join(part, "start"))) * 512;
       const size = Number(readText(path.join(part, "size"))) * 512;
-      if (Number.isFinite(start) && Number.isFinite(size)) out.push({ start, end: start + size });
+      if (Number.isFinite(start) && Number.isFinite(size)) out.push({ start, end: start + size, mountPoints });
     }
   }
   return out;
