@@ -263,8 +263,19 @@ describe.skipIf(!canRun)("direct transfer end to end (needs e2fsprogs)", () => {
   });
 
   const canMount = canLoop && process.getuid?.() === 0 && hasTool("mount");
-  it.skipIf(!canMount)("writes back a mounted filesystem's unsynced files before reading its device, so the copy has them (needs root, loop mounts)", async () => {
-    const backing = path.join(dir, "mounted-backing.img");
+  it.skipIf(!canMount).each([
+    { how: "with sync -f", isOldSync: false },
+    { how: "with a sync that has no -f (coreutils before 8.24)", isOldSync: true },
+  ])("writes back a mounted filesystem's unsynced files before reading its device, so the copy has them: $how (needs root, loop mounts)", async ({ isOldSync }) => {
+    const pathBefore = process.env.PATH;
+    if (isOldSync) {
+      const tools = path.join(dir, "old-sync");
+      fs.mkdirSync(tools, { recursive: true });
+      const realSync = execFileSync("sh", ["-c", "command -v sync"], { encoding: "utf8" }).trim();
+      fs.writeFileSync(path.join(tools, "sync"), `#!/bin/sh\n[ "$1" = -f ] && { echo "sync: invalid option -- 'f'" >&2; exit 1; }\nexec ${realSync} "$@"\n`, { mode: 0o755 });
+      process.env.PATH = `${tools}:${pathBefore}`;
+    }
+    const backing = path.join(dir, `mounted-backing-${isOldSync}.img`);
     makeExtImage(backing, 64, tree, ["-b", "4096"]);
     const loop = execFileSync("losetup", ["-f", "--show", backing], { encoding: "utf8" }).trim();
     const mnt = path.join(dir, "mnt-live");
@@ -274,10 +285,11 @@ describe.skipIf(!canRun)("direct transfer end to end (needs e2fsprogs)", () => {
       // Written and closed, never synced: with delayed allocation only the page cache holds it.
       const late = crypto.randomBytes(3 * MiB);
       fs.writeFileSync(path.join(mnt, "written-last.bin"), late);
-      const out = path.join(dir, "out-live");
-      await withReceiver(out, (r) => sendDisks(sendOptions(r, [{ path: loop, name: "live" }], { stateDir: path.join(dir, "state-live") })));
+      const out = path.join(dir, `out-live-${isOldSync}`);
+      await withReceiver(out, (r) => sendDisks(sendOptions(r, [{ path: loop, name: "live" }], { stateDir: path.join(dir, `state-live-${isOldSync}`) })));
       expect(debugfsCat(path.join(out, "live"), "written-last.bin").equals(late)).toBe(true);
     } finally {
+      process.env.PATH = pathBefore;
       execFileSync("umount", [mnt]);
       execFileSync("losetup", ["-d", loop]);
     }

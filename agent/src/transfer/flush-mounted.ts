@@ -22,7 +22,11 @@ export async function flushMountedFilesystems(handle: FileHandle, what: string):
     try {
       await run("sync", ["-f", point], { timeout: FLUSH_TIMEOUT_MS });
     } catch (error) {
-      throw new Error(`cannot write back the filesystem mounted at ${point} before reading ${what} (sync -f: ${(error as Error).message.split("\n")[0]})`);
+      const failure = error as Error & { killed?: boolean };
+      // coreutils before 8.24 (RHEL 7, say) has no -f: a whole-system sync does it too.
+      const isTimeout = failure.killed === true;
+      const fallback = isTimeout ? failure : await run("sync", [], { timeout: FLUSH_TIMEOUT_MS }).then(() => null, (e: Error) => e);
+      if (fallback) throw new Error(`cannot write back the filesystem mounted at ${point} before reading ${what} (sync: ${fallback.message.split("\n")[0]})`);
     }
   }
   return points;
