@@ -392,6 +392,30 @@ describe("walk", () => {
   });
 });
 
+describe("a full target", () => {
+  it.skipIf(!canMountTmpfs(os.tmpdir())).each([
+    { what: "small files", smallFiles: 100, largeMiB: 0 },
+    { what: "a large file", smallFiles: 10, largeMiB: 6 },
+  ])("fails with a clear error, never a verified report, when $what fill it (needs root: mounts a 4 MiB tmpfs)", async ({ what, smallFiles, largeMiB }) => {
+    const src = tmpDir(`full-src-${what}`);
+    for (let i = 0; i < smallFiles; i++) fs.writeFileSync(path.join(src, `small-${i}`), crypto.randomBytes(64 * 1024));
+    if (largeMiB) fs.writeFileSync(path.join(src, "large.bin"), crypto.randomBytes(largeMiB * MiB));
+    const target = tmpDir(`full-out-${what}`);
+    execFileSync("mount", ["-t", "tmpfs", "-o", "size=4m", "ferry-full", target]);
+    const r2 = await startReceiver({ host: "127.0.0.1", port: 0, credentials: { kind: "token", token: TOKEN }, outDir: target });
+    try {
+      await expect(
+        sendFiles({ host: "127.0.0.1", port: r2.address.port, credentials: { kind: "token", token: TOKEN }, root: src, isSync: false, stateDir: path.join(work, `s-full-${what}`) }),
+      ).rejects.toThrow(/is full \(no space left on device\)/);
+      const session = await r2.nextSession();
+      expect(session.isOk).toBe(false);
+    } finally {
+      await r2.close();
+      execFileSync("umount", ["-l", target]);
+    }
+  });
+});
+
 describe("authentication", () => {
   it("refuses a wrong token before anything is written", async () => {
     const src = tmpDir("token-src");
