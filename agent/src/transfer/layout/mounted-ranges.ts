@@ -57,32 +57,51 @@ function loopsOf(file: { dev: bigint; ino: bigint }): string[] {
 }
 
 /**
- * Byte ranges of the disk behind `handle` that a read-write mount holds: all of it, or those of
- * its partitions that are mounted; for an image file, through a loop device attached to it.
+ * Read-write mount points of a block device (its sysfs folder) and of what is built on it: LVM,
+ * LUKS or RAID devices list it among their slaves, and it lists them as holders.
+ */
+function mountPointsOf(sysDir: string, rw: Map<string, string[]>, sysRoot: string, depth = 0): string[] {
+  const own = rw.get(readText(path.join(sysDir, "dev")) ?? "") ?? [];
+  let holders: string[] = [];
+  try {
+    holders = depth < 4 ? fs.readdirSync(path.join(sysDir, "holders")) : [];
+  } catch {
+    // no holders folder: nothing is built on it
+  }
+  return [...own, ...holders.flatMap((h) => mountPointsOf(path.join(sysRoot, "class/block", h), rw, sysRoot, depth + 1))];
+}
+
+/** The ranges of one disk (its sysfs folder) that read-write mounts hold; sysRoot is /sys but in tests. */
+export function mountedRangesOfDisk(disk: string, rw: Map<string, string[]>, sysRoot = "/sys"): MountedRange[] {
+  const out: MountedRange[] = [];
+  const whole = mountPointsOf(disk, rw, sysRoot);
+  if (whole.length > 0) out.push({ start: 0, end: Number.MAX_SAFE_INTEGER, mountPoints: whole });
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(disk);
+  } catch {
+    return out;
+  }
+  for (const name of entries) {
+    const part = path.join(disk, name);
+    const mountPoints = fs.existsSync(path.join(part, "partition")) ? mountPointsOf(part, rw, sysRoot) : [];
+    if (mountPoints.length === 0) continue;
+    const start = Number(readText(path.join(part, "start"))) * 512;
+    const size = Number(readText(path.join(part, "size"))) * 512;
+    if (Number.isFinite(start) && Number.isFinite(size)) out.push({ start, end: start + size, mountPoints });
+  }
+  return out;
+}
+
+/**
+ * Byte ranges of the disk behind `handle` that a read-write mount holds, directly or through a
+ * device built on it: all of it, or those of its partitions; for an image file, through a loop
+ * device attached to it.
  */
 export async function readWriteMountedRanges(handle: FileHandle, mountinfo = readText("/proc/self/mountinfo") ?? ""): Promise<MountedRange[]> {
   const rw = parseReadWriteMounts(mountinfo);
   if (rw.size === 0) return [];
   const st = await handle.stat({ bigint: true });
   const disks = st.isBlockDevice() ? [`/sys/dev/block/${devKey(st.rdev)}`] : st.isFile() ? loopsOf(st) : [];
-  const out: MountedRange[] = [];
-  for (const disk of disks) {
-    const whole = rw.get(readText(path.join(disk, "dev")) ?? "");
-    if (whole) out.push({ start: 0, end: Number.MAX_SAFE_INTEGER, mountPoints: whole });
-    let entries: string[];
-    try {
-      entries = fs.readdirSync(disk);
-    } catch {
-      continue;
-    }
-    for (const name of entries) {
-      const part = path.join(disk, name);
-      const mountPoints = fs.existsSync(path.join(part, "partition")) ? rw.get(readText(path.join(part, "dev")) ?? "") : undefined;
-      if (!mountPoints) continue;
-      const start = Number(readText(path.join(part, "start"))) * 512;
-      const size = Number(readText(path.join(part, "size"))) * 512;
-      if (Number.isFinite(start) && Number.isFinite(size)) out.push({ start, end: start + size, mountPoints });
-    }
-  }
-  return out;
+  return disks.flatMap((disk) => mountedRangesOfDisk(disk, rw));
 }
