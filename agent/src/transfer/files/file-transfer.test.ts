@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
@@ -39,6 +39,20 @@ async function send(root: string, extra: Partial<FileSendOptions> = {}) {
   });
   const session: SessionResult = await receiver.nextSession();
   return { result, session };
+}
+
+/** Whether an overlay can be mounted here (root and the kernel's overlay filesystem). */
+function canMountOverlay(): boolean {
+  if (!isRoot) return false;
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), "ferry-overlay-probe-"));
+  try {
+    for (const sub of ["l", "u", "w", "m"]) fs.mkdirSync(path.join(d, sub));
+    const ok = spawnSync("mount", ["-t", "overlay", "overlay", "-o", `lowerdir=${d}/l,upperdir=${d}/u,workdir=${d}/w`, `${d}/m`], { stdio: "ignore" }).status === 0;
+    if (ok) execFileSync("umount", [`${d}/m`]);
+    return ok;
+  } finally {
+    execFileSync("rm", ["-rf", d]);
+  }
 }
 
 /** GNU rm walks relative to each folder, so it removes paths longer than PATH_MAX too. */
@@ -352,6 +366,25 @@ describe("walk", () => {
       expect(result.notes.some((n) => n.kind === "skipped" && n.text.includes("tmpfs"))).toBe(true);
     } finally {
       execFileSync("umount", [path.join(src, "run")]);
+    }
+  });
+
+  it.skipIf(!canMountOverlay())("does not copy an overlay mounted inside the tree (a container's root), only the layers it shows (needs root and overlay mounts)", async () => {
+    const src = tmpDir("overlay-src");
+    for (const d of ["layers/lower", "layers/upper", "layers/work", "containers/c1/merged"]) fs.mkdirSync(path.join(src, d), { recursive: true });
+    fs.writeFileSync(path.join(src, "layers/lower/app.bin"), crypto.randomBytes(64 * 1024));
+    const merged = path.join(src, "containers/c1/merged");
+    const l = (d: string) => path.join(src, "layers", d);
+    execFileSync("mount", ["-t", "overlay", "overlay", "-o", `lowerdir=${l("lower")},upperdir=${l("upper")},workdir=${l("work")}`, merged]);
+    try {
+      const { result } = await send(src, { isSync: true });
+      expect(result.report.isVerified).toBe(true);
+      expect(fs.existsSync(path.join(outDir, "layers/lower/app.bin"))).toBe(true);
+      expect(fs.existsSync(path.join(outDir, "containers/c1/merged"))).toBe(true);
+      expect(fs.readdirSync(path.join(outDir, "containers/c1/merged"))).toEqual([]);
+      expect(result.notes.some((n) => n.kind === "skipped" && n.text.includes("overlay"))).toBe(true);
+    } finally {
+      execFileSync("umount", [merged]);
     }
   });
 

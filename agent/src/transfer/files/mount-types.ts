@@ -2,10 +2,13 @@ import fs from "node:fs";
 
 /**
  * Filesystems a migration never copies: kernel views (proc, sysfs...), memory-backed ones that
- * are rebuilt at boot (tmpfs under /run, /dev/shm...), and shared network filesystems (NFS, CIFS),
- * which belong to another server.
+ * are rebuilt at boot (tmpfs under /run, /dev/shm...), shared network filesystems (NFS, CIFS),
+ * which belong to another server, and views whose bytes live elsewhere on the copied disks and
+ * that their owners mount again at start (overlay: a container's root over its layers in
+ * /var/lib/docker; squashfs: a snap over its .snap file) or that are media (iso9660, udf).
  */
 export const SKIPPED_FS_TYPES = new Set([
+  "overlay", "squashfs", "fuse.snapfuse", "fuse.squashfuse", "fuse.lxcfs", "iso9660", "udf",
   "proc", "sysfs", "devtmpfs", "devpts", "tmpfs", "ramfs", "cgroup", "cgroup2", "debugfs", "tracefs",
   "securityfs", "pstore", "bpf", "mqueue", "hugetlbfs", "configfs", "fusectl", "binfmt_misc", "autofs",
   "efivarfs", "rpc_pipefs", "nsfs", "selinuxfs", "overlay-proc", "fuse.gvfsd-fuse", "fuse.portal",
