@@ -3,7 +3,8 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import tls from "node:tls";
 import zlib from "node:zlib";
-import { helloSchema, verifiedSchema, type Hello } from "../protocol/v1/transfer";
+import { BLOCK_PROTOCOL_VERSION, helloSchema, verifiedSchema, type Hello } from "../protocol/v1/transfer";
+import { assertSameProtocol } from "./protocol-version";
 import { bufferPool } from "./buffer-pool";
 import { HASH_BYTES, WINDOW_BYTES, encodeHashTable, hashChunkData, hashZeroChunk, tableDigest } from "./chunk-hash";
 import { decodeExtents, windowPieces, type Extent } from "./chunk-plan";
@@ -446,7 +447,9 @@ async function runSession(
         }
         case FrameType.hello: {
           if (current) throw new Error("HELLO inside a disk");
-          const hello = helloSchema.parse(parseControlPayload(f.payload).body);
+          const body = parseControlPayload(f.payload).body;
+          assertSameProtocol(body, BLOCK_PROTOCOL_VERSION, "block");
+          const hello = helloSchema.parse(body);
           current = await openTarget(hello, options, channel, checkpointBytes, log);
           const known = current.isResume ? current.writer.state.chunks : new Map<number, Buffer>();
           log(`${hello.name}: receiving ${hello.size} bytes into ${current.writer.targetPath}${current.isResume ? `, resuming with ${known.size} chunks in place` : ""}`);

@@ -4,7 +4,8 @@ import { MessageChannel, type Worker } from "node:worker_threads";
 import { FrameChannel } from "../frame-channel";
 import { FrameFlag, FrameType, controlFrame, crc32, parseControlPayload, type Frame } from "../frames";
 import { BufWriter } from "./entry-codec";
-import { FileFrame, fileEndSchema, filesHelloSchema, formatReport, roundEndSchema, type ConsistencyReport } from "./file-frames";
+import { FileFrame, FILES_PROTOCOL_VERSION, fileEndSchema, filesHelloSchema, formatReport, roundEndSchema, type ConsistencyReport } from "./file-frames";
+import { assertSameProtocol } from "../protocol-version";
 import { CELL_BYTES, cellHash, cellLength, fileHashFromCells, smallFileHash, zeroCellHash } from "./file-hash";
 import { startWorker } from "./start-worker";
 import type { WriterInput, WriterReply, WriterRequest } from "./write-protocol";
@@ -226,7 +227,9 @@ export async function receiveFileSession(
 
   async function runFileSession(): Promise<FileSessionResult> {
     try {
-      const hello = filesHelloSchema.parse(parseControlPayload(helloFrame.payload).body);
+      const body = parseControlPayload(helloFrame.payload).body;
+      assertSameProtocol(body, FILES_PROTOCOL_VERSION, "file");
+      const hello = filesHelloSchema.parse(body);
       if (busyTargets.has(options.outDir)) throw new Error(`another file session is writing to ${options.outDir}`);
       busyTargets.add(options.outDir);
       isBusy = true;

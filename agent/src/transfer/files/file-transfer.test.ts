@@ -4,7 +4,12 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import tls from "node:tls";
+import { FrameChannel } from "../frame-channel";
+import { controlFrame, FrameType, parseControlPayload } from "../frames";
 import { startReceiver, type RunningReceiver, type SessionResult } from "../receiver";
+import { clientTlsOptions } from "../tls-credentials";
+import { FILES_PROTOCOL_VERSION } from "./file-frames";
 import { TransferError } from "../sender";
 import { toPathBuffer } from "./entry-codec";
 import { sendFiles, type FileSendOptions } from "./file-sender";
@@ -463,6 +468,20 @@ describe("authentication", () => {
     } finally {
       await r2.close();
     }
+  });
+
+  it("tells a sender of another agent version so in words, and writes nothing", async () => {
+    const socket = tls.connect({ host: "127.0.0.1", port, ...clientTlsOptions({ kind: "token", token: TOKEN }) });
+    await new Promise<void>((resolve, reject) => socket.once("secureConnect", () => resolve()).once("error", reject));
+    const channel = new FrameChannel(socket);
+    await channel.send(controlFrame(FrameType.filesHello, { protocol: FILES_PROTOCOL_VERSION - 1, isSync: false, excludes: [], sourceLabel: "old agent" }));
+    const reply = await channel.next();
+    expect(reply.type).toBe(FrameType.error);
+    expect((parseControlPayload(reply.payload).body as { message: string }).message).toBe(
+      `the sender speaks file transfer protocol ${FILES_PROTOCOL_VERSION - 1} and this receiver ${FILES_PROTOCOL_VERSION}: run the same ferry-agent version on both servers`,
+    );
+    socket.destroy();
+    expect((await receiver.nextSession()).isOk).toBe(false);
   });
 
   it("refuses paths that would leave the target", async () => {
