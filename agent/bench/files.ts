@@ -9,8 +9,8 @@
  *   - rsync -aHAX --numeric-ids to a loopback rsync daemon,
  *   - Ferry's send --files to a loopback receiver (the bundled agent, as it ships),
  * full, with nothing changed (rsync as is, Ferry with --sync), and after changing ~1% of the
- * files. Prints seconds, entries per second and Ferry / rsync. Runs once; do not loop it on a
- * shared machine.
+ * files; the two short passes BENCH_REPEATS times (default 3), in turns, reporting the median.
+ * Prints seconds, entries per second and Ferry / rsync. Do not loop it on a shared machine.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import crypto from "node:crypto";
@@ -24,6 +24,7 @@ const fsKind = process.env.BENCH_FS ?? "tmpfs";
 const smallCount = Number(process.env.BENCH_SMALL ?? 30_000);
 const largeCount = Number(process.env.BENCH_LARGE ?? 6);
 const largeBytes = Number(process.env.BENCH_LARGE_MIB ?? 32) * MiB;
+const repeats = Math.max(1, Number(process.env.BENCH_REPEATS ?? 3));
 const TOKEN = crypto.randomBytes(16).toString("hex");
 const AGENT_DIR = path.resolve(import.meta.dirname, "..");
 
@@ -38,6 +39,11 @@ async function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
+}
+
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 function seconds(fn: () => void): number {
@@ -179,33 +185,43 @@ async function main(): Promise<void> {
       sh(process.execPath, [bundle, "send", "--to", `127.0.0.1:${ferryPort}`, "--token", TOKEN, "--files", src, "--state", path.join(dir, "state"), ...(isSync ? ["--sync"] : [])]);
     fs.rmSync(path.join(dir, "state"), { recursive: true, force: true });
 
-    const rows: { pass: string; tool: string; s: number }[] = [];
+    const rows: { pass: string; tool: string; s: number; spread?: string }[] = [];
     const tarS = seconds(() => sh("sh", ["-c", `tar -C '${src}' -cf - . | tar -C '${tarOut}' -xf - --numeric-owner`]));
     rows.push({ pass: "full", tool: "tar | tar", s: tarS });
     rows.push({ pass: "full", tool: "rsync", s: seconds(rsync) });
     let ferryLog = "";
     rows.push({ pass: "full", tool: "ferry", s: seconds(() => (ferryLog = ferry(false))) });
     console.log(ferryLog.trim());
-    rows.push({ pass: "no change", tool: "rsync", s: seconds(rsync) });
-    rows.push({ pass: "no change", tool: "ferry", s: seconds(() => (ferryLog = ferry(true))) });
-    console.log(ferryLog.trim());
+    // The short passes run REPEATS times, rsync and Ferry in turns, and report the median: one
+    // pass of about a second swings by a fifth on a shared machine.
+    const repeated = (pass: string, before: () => void) => {
+      const times = { rsync: [] as number[], ferry: [] as number[] };
+      for (let i = 0; i < repeats; i++) {
+        before();
+        times.rsync.push(seconds(rsync));
+        times.ferry.push(seconds(() => (ferryLog = ferry(true))));
+      }
+      for (const tool of ["rsync", "ferry"] as const) rows.push({ pass, tool, s: median(times[tool]), spread: `${Math.min(...times[tool]).toFixed(2)}–${Math.max(...times[tool]).toFixed(2)}` });
+      console.log(ferryLog.trim());
+    };
+    repeated("no change", () => undefined);
     const r = rand(7);
-    const changed = new Set<string>();
-    while (changed.size < Math.round(entries / 100)) changed.add(smallFiles[Math.floor(r() * smallFiles.length)]!);
-    for (const p of changed) fs.appendFileSync(p, `changed ${crypto.randomBytes(8).toString("hex")}\n`);
-    rows.push({ pass: "1% changed", tool: "rsync", s: seconds(rsync) });
-    rows.push({ pass: "1% changed", tool: "ferry", s: seconds(() => (ferryLog = ferry(true))) });
-    console.log(ferryLog.trim());
+    repeated("1% changed", () => {
+      // Another 1% of the files each time.
+      const changed = new Set<string>();
+      while (changed.size < Math.round(entries / 100)) changed.add(smallFiles[Math.floor(r() * smallFiles.length)]!);
+      for (const p of changed) fs.appendFileSync(p, `changed ${crypto.randomBytes(8).toString("hex")}\n`);
+    });
 
     const same = spawnSync("rsync", ["-naHAXi", "--numeric-ids", "--delete", "--exclude=/.ferry", `${src}/`, `${ferryOut}/`], { encoding: "utf8" });
     const differences = same.stdout.split("\n").filter((l) => l && !l.startsWith(".d..t")).length;
 
     console.log(`\n${entries} entries (${smallCount} small files, ${largeCount} × ${largeBytes / MiB} MiB), on ${fsKind}, ${process.env.BENCH_NOTE ?? ""}`);
-    console.log("pass        tool       seconds   entries/s   ferry/rsync");
+    console.log(`pass        tool       seconds   entries/s   ferry/rsync   (no change and 1% changed: median of ${repeats}, min–max)`);
     for (const row of rows) {
       const rs = rows.find((x) => x.pass === row.pass && x.tool === "rsync")!.s;
       const ratio = row.tool === "ferry" ? (row.s / rs).toFixed(2) : "";
-      console.log(`${row.pass.padEnd(11)} ${row.tool.padEnd(10)} ${row.s.toFixed(2).padStart(7)} ${Math.round(entries / row.s).toString().padStart(11)}   ${ratio}`);
+      console.log(`${row.pass.padEnd(11)} ${row.tool.padEnd(10)} ${row.s.toFixed(2).padStart(7)} ${Math.round(entries / row.s).toString().padStart(11)}   ${ratio.padEnd(11)} ${row.spread ?? ""}`);
     }
     console.log(`rsync -n against Ferry's target: ${differences === 0 ? "identical" : `${differences} differences`}`);
   } finally {
