@@ -275,15 +275,20 @@ describe.skipIf(!canRun)("direct transfer end to end (needs e2fsprogs)", () => {
     }
     const variant = `${isOldSync}-${isMapped}`;
     const backing = path.join(dir, `mounted-backing-${variant}.img`);
-    makeExtImage(backing, 64, tree, ["-b", "4096"]);
-    const loop = execFileSync("losetup", ["-f", "--show", backing], { encoding: "utf8" }).trim();
-    // A linear map of the whole loop device: the filesystem is mounted from the map, not the loop.
     const mapName = `ferry-flush-${process.pid}`;
-    if (isMapped) execFileSync("dmsetup", ["create", mapName, "--table", `0 ${(64 * MiB) / 512} linear ${loop} 0`]);
     const mnt = path.join(dir, "mnt-live");
-    fs.mkdirSync(mnt, { recursive: true });
-    execFileSync("mount", [isMapped ? `/dev/mapper/${mapName}` : loop, mnt]);
+    let loop = "";
+    let isMapCreated = false;
+    let isMounted = false;
     try {
+      makeExtImage(backing, 64, tree, ["-b", "4096"]);
+      loop = execFileSync("losetup", ["-f", "--show", backing], { encoding: "utf8" }).trim();
+      // A linear map of the whole loop device: the filesystem is mounted from the map, not the loop.
+      if (isMapped) execFileSync("dmsetup", ["create", mapName, "--table", `0 ${(64 * MiB) / 512} linear ${loop} 0`]);
+      isMapCreated = isMapped;
+      fs.mkdirSync(mnt, { recursive: true });
+      execFileSync("mount", [isMapped ? `/dev/mapper/${mapName}` : loop, mnt]);
+      isMounted = true;
       // Written and closed, never synced: with delayed allocation only the page cache holds it.
       const late = crypto.randomBytes(3 * MiB);
       fs.writeFileSync(path.join(mnt, "written-last.bin"), late);
@@ -291,10 +296,11 @@ describe.skipIf(!canRun)("direct transfer end to end (needs e2fsprogs)", () => {
       await withReceiver(out, (r) => sendDisks(sendOptions(r, [{ path: loop, name: "live" }], { stateDir: path.join(dir, `state-live-${variant}`) })));
       expect(debugfsCat(path.join(out, "live"), "written-last.bin").equals(late)).toBe(true);
     } finally {
+      // Whatever step failed, nothing it made stays attached or mounted.
       process.env.PATH = pathBefore;
-      execFileSync("umount", [mnt]);
-      if (isMapped) execFileSync("dmsetup", ["remove", mapName]);
-      execFileSync("losetup", ["-d", loop]);
+      if (isMounted) execFileSync("umount", [mnt]);
+      if (isMapCreated) execFileSync("dmsetup", ["remove", mapName]);
+      if (loop) execFileSync("losetup", ["-d", loop]);
     }
   }
 
