@@ -559,23 +559,36 @@ static uint64_t xxh64(const unsigned char *p, size_t len, uint64_t seed) {
   return h;
 }
 
-/* xxh64(data: Uint8Array, seed: number): the 8 hash bytes, big-endian, as a Buffer (seed below 2^53). */
-static napi_value xxh64_js(napi_env env, napi_callback_info info) {
+/* The (data: Uint8Array, seed: number) arguments of xxh64 and hash16; -1 after throwing. */
+static int get_hash_args(napi_env env, napi_callback_info info, const unsigned char **data, size_t *len, uint64_t *seed) {
   size_t argc = 2;
   napi_value argv[2];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  void *data;
-  size_t len;
   napi_typedarray_type type;
   napi_value ab;
   size_t offset;
-  if (napi_get_typedarray_info(env, argv[0], &type, &len, &data, &ab, &offset) != napi_ok || type != napi_uint8_array) {
+  void *bytes;
+  if (argc < 2 || napi_get_typedarray_info(env, argv[0], &type, len, &bytes, &ab, &offset) != napi_ok || type != napi_uint8_array) {
     napi_throw_type_error(env, NULL, "expected a Uint8Array");
-    return NULL;
+    return -1;
   }
-  uint64_t h = xxh64((const unsigned char *)data, len, (uint64_t)get_number(env, argv[1]));
-  unsigned char out[8];
+  *data = (const unsigned char *)bytes;
+  *seed = (uint64_t)get_number(env, argv[1]);
+  return 0;
+}
+
+static void put_be64(unsigned char *out, uint64_t h) {
   for (int i = 0; i < 8; i++) out[i] = (unsigned char)(h >> (56 - 8 * i));
+}
+
+/* xxh64(data: Uint8Array, seed: number): the 8 hash bytes, big-endian, as a Buffer (seed below 2^53). */
+static napi_value xxh64_js(napi_env env, napi_callback_info info) {
+  const unsigned char *data;
+  size_t len;
+  uint64_t seed;
+  if (get_hash_args(env, info, &data, &len, &seed) < 0) return NULL;
+  unsigned char out[8];
+  put_be64(out, xxh64(data, len, seed));
   napi_value buf;
   napi_create_buffer_copy(env, 8, out, NULL, &buf);
   return buf;
@@ -586,26 +599,13 @@ static napi_value xxh64_js(napi_env env, napi_callback_info info) {
  * tag + 2^32, big-endian: 16 bytes, two independent 64-bit hashes (change detection, not forgery).
  */
 static napi_value hash16_js(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  void *data;
+  const unsigned char *data;
   size_t len;
-  napi_typedarray_type type;
-  napi_value ab;
-  size_t offset;
-  if (napi_get_typedarray_info(env, argv[0], &type, &len, &data, &ab, &offset) != napi_ok || type != napi_uint8_array) {
-    napi_throw_type_error(env, NULL, "expected a Uint8Array");
-    return NULL;
-  }
-  uint64_t tag = (uint64_t)get_number(env, argv[1]);
-  uint64_t a = xxh64((const unsigned char *)data, len, tag);
-  uint64_t b = xxh64((const unsigned char *)data, len, tag + (1ULL << 32));
+  uint64_t tag;
+  if (get_hash_args(env, info, &data, &len, &tag) < 0) return NULL;
   unsigned char out[16];
-  for (int i = 0; i < 8; i++) {
-    out[i] = (unsigned char)(a >> (56 - 8 * i));
-    out[8 + i] = (unsigned char)(b >> (56 - 8 * i));
-  }
+  put_be64(out, xxh64(data, len, tag));
+  put_be64(out + 8, xxh64(data, len, tag + (1ULL << 32)));
   napi_value buf;
   napi_create_buffer_copy(env, 16, out, NULL, &buf);
   return buf;
