@@ -71,6 +71,9 @@ export class SendCache {
   recordStart = 0;
   recordEnd = 0;
   metaStart = 0;
+  /** The last meta decoded, and where its record starts. */
+  private decoded: EntryMeta | null = null;
+  private decodedAt = -1;
 
   /** An unreadable or older cache is an empty one: it only costs reading the files again. */
   constructor(data: Buffer | null) {
@@ -117,9 +120,14 @@ export class SendCache {
   /** The cached meta of rel when it is as cached (decoded: for the entries that changed). */
   meta(rel: string, st: Stat): EntryMeta | null {
     if (!this.hit(rel, st)) return null;
-    const r = new BufReader(this.buf);
-    r.offset = this.metaStart;
-    return readMeta(r);
+    // The walker asks twice for an entry it decides the long way (its xattrs, then its hash).
+    if (this.decodedAt !== this.metaStart) {
+      const r = new BufReader(this.buf);
+      r.offset = this.metaStart;
+      this.decoded = readMeta(r);
+      this.decodedAt = this.metaStart;
+    }
+    return this.decoded;
   }
 
   /** The record hit() found, for a new cache that keeps it as it is. */
