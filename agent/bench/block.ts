@@ -8,8 +8,11 @@
  * rsync daemon. Prints throughput, bytes on the wire against used bytes, and the ratios.
  *
  * Env: BENCH_DIR (default /tmp/ferry-bench), BENCH_IMAGE_GIB (3; FERRY_BENCH_SIZE=1 is a quick
- * run), BENCH_USED_FRACTION (0.33), BENCH_FAST_DIR (default /dev/shm when it exists).
- * Runs once; do not loop it on a shared machine.
+ * run), BENCH_USED_FRACTION (0.33), BENCH_FAST_DIR (default /dev/shm when it exists),
+ * BENCH_REPEATS (default 2): the full copies into memory (Ferry, dd, rsync) run that many times
+ * in turns and the fastest of each counts. On this virtual machine the first write into memory
+ * freed a while ago costs several times a later one, so whichever tool ran first paid for it.
+ * Do not loop it on a shared machine.
  *
  * The receiver fdatasyncs every checkpoint, so a send to a disk is bound by that disk's write
  * speed, while dd and rsync leave their bytes in the page cache. Ferry therefore runs twice: into
@@ -28,6 +31,7 @@ const dir = process.env.BENCH_DIR ?? "/tmp/ferry-bench";
 const imageGiB = Number(process.env.FERRY_BENCH_SIZE ?? process.env.BENCH_IMAGE_GIB ?? 3);
 const fastDir = process.env.BENCH_FAST_DIR ?? (fs.existsSync("/dev/shm") ? "/dev/shm/ferry-bench-out" : null);
 const usedFraction = Number(process.env.BENCH_USED_FRACTION ?? 0.33);
+const repeats = Math.max(1, Number(process.env.BENCH_REPEATS ?? 2));
 const CLI = path.resolve(import.meta.dirname, "../bin/ferry-agent.mjs");
 const TOKEN = crypto.randomBytes(16).toString("hex");
 
@@ -223,13 +227,33 @@ async function main(): Promise<void> {
   const rawRate = rawBytes / rawSeconds;
   rows.push(`raw TLS link (1 conn, AES-128-GCM, 1 MiB writes): ${mbps(rawBytes, rawSeconds)}`);
 
+  // The full copies into memory or page cache run in turns, REPEATS times; the fastest of each counts.
   let fast: Awaited<ReturnType<typeof ferrySend>> | null = null;
-  if (fastDir) {
-    fs.rmSync(fastDir, { recursive: true, force: true });
-    fast = await ferrySend(image, fastDir, path.join(dir, "ferry-state-fast"), []);
-    fs.rmSync(fastDir, { recursive: true, force: true });
-    rows.push(`ferry full send into ${fastDir} (memory): ${fast.seconds.toFixed(2)} s (process wall ${fast.wallSeconds.toFixed(2)} s), ${mbps(used, fast.seconds)} of used data`);
+  let dd: { seconds: number } | null = null;
+  let rs: Awaited<ReturnType<typeof rsyncToDaemon>> | null = null;
+  const fastTimes: number[] = [];
+  const ddTimes: number[] = [];
+  const rsyncTimes: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    if (fastDir) {
+      fs.rmSync(fastDir, { recursive: true, force: true });
+      const run = await ferrySend(image, fastDir, path.join(dir, "ferry-state-fast"), []);
+      fs.rmSync(fastDir, { recursive: true, force: true });
+      fs.rmSync(path.join(dir, "ferry-state-fast"), { recursive: true, force: true });
+      fastTimes.push(run.seconds);
+      if (!fast || run.seconds < fast.seconds) fast = run;
+    }
+    const ddRun = time(() => execFileSync("dd", [`if=${image}`, `of=${path.join(dir, "dd.img")}`, "bs=4M", "conv=sparse", "status=none"]));
+    fs.rmSync(path.join(dir, "dd.img"), { force: true });
+    ddTimes.push(ddRun.seconds);
+    if (!dd || ddRun.seconds < dd.seconds) dd = ddRun;
+    const rsRun = await rsyncToDaemon(image, path.join(dir, "rsync-out"));
+    fs.rmSync(path.join(dir, "rsync-out"), { recursive: true, force: true });
+    rsyncTimes.push(rsRun.seconds);
+    if (!rs || rsRun.seconds < rs.seconds) rs = rsRun;
   }
+  const spread = (xs: number[]) => (xs.length > 1 ? ` (fastest of ${xs.map((x) => x.toFixed(2)).join(", ")})` : "");
+  if (fast) rows.push(`ferry full send into ${fastDir} (memory): ${fast.seconds.toFixed(2)} s${spread(fastTimes)} (process wall ${fast.wallSeconds.toFixed(2)} s), ${mbps(used, fast.seconds)} of used data`);
   let compressed: Awaited<ReturnType<typeof ferrySend>> | null = null;
   if (fastDir) {
     fs.rmSync(fastDir, { recursive: true, force: true });
@@ -244,16 +268,12 @@ async function main(): Promise<void> {
 
   const e2 = time(() => execFileSync("e2image", ["-ra", "-p", image, path.join(dir, "e2image.img")], { stdio: "ignore" }));
   rows.push(`e2image -ra (local): ${e2.seconds.toFixed(2)} s, ${mbps(used, e2.seconds)}`);
-  const dd = time(() => execFileSync("dd", [`if=${image}`, `of=${path.join(dir, "dd.img")}`, "bs=4M", "conv=sparse", "status=none"]));
-  rows.push(`dd conv=sparse (local): ${dd.seconds.toFixed(2)} s, ${mbps(imageGiB * GiB, dd.seconds)} of the whole image`);
-  fs.rmSync(path.join(dir, "dd.img"), { force: true });
+  rows.push(`dd conv=sparse (local): ${dd!.seconds.toFixed(2)} s${spread(ddTimes)}, ${mbps(imageGiB * GiB, dd!.seconds)} of the whole image`);
   const ddSync = time(() => execFileSync("dd", [`if=${image}`, `of=${path.join(dir, "dd.img")}`, "bs=4M", "conv=sparse,fsync", "status=none"]));
   rows.push(`dd conv=sparse,fsync (local, durable): ${ddSync.seconds.toFixed(2)} s`);
   fs.rmSync(path.join(dir, "e2image.img"), { force: true });
   fs.rmSync(path.join(dir, "dd.img"), { force: true });
-  const rs = await rsyncToDaemon(image, path.join(dir, "rsync-out"));
-  rows.push(`rsync --sparse to a loopback daemon: ${rs.seconds.toFixed(2)} s, wire ${(rs.wire / MiB).toFixed(1)} MiB`);
-  fs.rmSync(path.join(dir, "rsync-out"), { recursive: true, force: true });
+  rows.push(`rsync --sparse to a loopback daemon: ${rs!.seconds.toFixed(2)} s${spread(rsyncTimes)}, wire ${(rs!.wire / MiB).toFixed(1)} MiB`);
 
   const changedBytes = changeFiles(image, tree, built.value.files);
   const inc = await ferrySend(image, path.join(dir, "ferry-out"), path.join(dir, "ferry-state"), ["--sync"]);
@@ -266,8 +286,8 @@ async function main(): Promise<void> {
   rows.push(`  ferry full rate / raw TLS link:        ${(fullRate / rawRate).toFixed(2)} [>= 0.9]${fast ? " (into memory)" : ""}`);
   rows.push(`  ferry wire bytes / used bytes:         ${(full.wire / used).toFixed(3)} [<= 1.02]`);
   if (compressed) rows.push(`  --compress time / plain time:          ${(compressed.seconds / ref.seconds).toFixed(2)} (wire ${(compressed.wire / full.wire).toFixed(3)} of plain; the image is about a tenth text)`);
-  rows.push(`  ferry full time / dd conv=sparse time: ${(ref.seconds / dd.seconds).toFixed(2)} [< 1]${fast ? " (both into memory/page cache)" : ""}`);
-  rows.push(`  ferry full time / rsync time:          ${(ref.seconds / rs.seconds).toFixed(2)} [<= 0.5]${fast ? " (both into memory/page cache)" : ""}`);
+  rows.push(`  ferry full time / dd conv=sparse time: ${(ref.seconds / dd!.seconds).toFixed(2)} [< 1]${fast ? " (both into memory/page cache)" : ""}`);
+  rows.push(`  ferry full time / rsync time:          ${(ref.seconds / rs!.seconds).toFixed(2)} [<= 0.5]${fast ? " (both into memory/page cache)" : ""}`);
   rows.push(`  ferry durable time / dd fsync time:    ${(full.seconds / ddSync.seconds).toFixed(2)} (both durable on disk)`);
   rows.push(`  ferry full time / e2image -ra time:    ${(full.seconds / e2.seconds).toFixed(2)}`);
   rows.push(`  incremental bytes / changed bytes:     ${(inc.rawSent / changedBytes).toFixed(2)} [<= 1.05]`);

@@ -1,5 +1,6 @@
 import { isMainThread, workerData } from "node:worker_threads";
 import { isUserError } from "./errors";
+import { derivePskAsync } from "./transfer/tls-credentials";
 
 type Command = { summary: string; run: (argv: string[]) => Promise<number> };
 
@@ -53,6 +54,13 @@ async function main(argv: string[]): Promise<number> {
   // Hide the arguments from `ps` (and /proc/<pid>/cmdline) in case a secret was passed as one.
   process.title = `ferry-agent ${name}`;
   const command = COMMANDS[name];
+  // A direct-mode sender's key derivation (scrypt, about a sixth of a second) runs on the thread
+  // pool while the command loads and starts walking; a wrong token still fails at the handshake.
+  if (name === "send") {
+    const at = rest.indexOf("--token");
+    const token = at >= 0 ? rest[at + 1] : rest.find((a) => a.startsWith("--token="))?.slice("--token=".length);
+    if (token) derivePskAsync(token).catch(() => undefined);
+  }
   if (!command) {
     process.stderr.write(`ferry-agent: unknown command "${name}".\n\n${usage()}`);
     return 2;

@@ -1,5 +1,6 @@
 import crypto from "node:crypto";
 import { createXXHash128, createXXHash64 } from "hash-wasm";
+import { loadNativeFs, type NativeFs } from "./files/native/native-fs";
 
 /** Bytes of a chunk's root hash (XXH128). */
 export const HASH_BYTES = 16;
@@ -34,8 +35,37 @@ export interface ChunkDigest {
   windows: Buffer;
 }
 
+/**
+ * The agent's native addon computes the same window records without copying every byte into
+ * WebAssembly memory first (that copy cost as much as the hashing): used when this host has the
+ * addon (built once with its C compiler, or fetched from the console), hash-wasm otherwise.
+ * FERRY_CHUNK_HASH=wasm forces hash-wasm.
+ */
+let native: NativeFs | null | undefined;
+
+function nativeHasher(): NativeFs | null {
+  if (native === undefined) {
+    try {
+      native = process.env.FERRY_CHUNK_HASH === "wasm" ? null : loadNativeFs();
+    } catch {
+      native = null;
+    }
+  }
+  return native;
+}
+
 /** The chunk hash over its extent list (chunk-plan.ts encoding) and its data parts, in order. */
-export function hashChunkData(ext: Uint8Array, parts: readonly Uint8Array[]): ChunkDigest {
+export function hashChunkData(ext: Uint8Array, parts: readonly Uint8Array[], windowsBy: "auto" | "wasm" = "auto"): ChunkDigest {
+  const fast = windowsBy === "auto" ? nativeHasher() : null;
+  const windows = fast ? fast.chunkWindows(ext, parts) : windowRecordsWasm(ext, parts);
+  rootHasher.init();
+  rootHasher.update(Uint8Array.of(DATA_TAG_BYTE));
+  rootHasher.update(ext);
+  rootHasher.update(windows);
+  return { root: Buffer.from(rootHasher.digest("binary")), windows };
+}
+
+function windowRecordsWasm(ext: Uint8Array, parts: readonly Uint8Array[]): Buffer {
   const dv = new DataView(ext.buffer, ext.byteOffset, ext.byteLength);
   const count = dv.getUint32(0, true);
   const records: Buffer[] = [];
@@ -84,12 +114,7 @@ export function hashChunkData(ext: Uint8Array, parts: readonly Uint8Array[]): Ch
     }
   }
   finish();
-  const windows = Buffer.concat(records);
-  rootHasher.init();
-  rootHasher.update(Uint8Array.of(DATA_TAG_BYTE));
-  rootHasher.update(ext);
-  rootHasher.update(windows);
-  return { root: Buffer.from(rootHasher.digest("binary")), windows };
+  return Buffer.concat(records);
 }
 
 /** An all-zero chunk travels as its extent list alone and hashes as such; the tag keeps it apart. */

@@ -24,7 +24,7 @@ import { FrameFlag, FrameType, controlFrame, crc32, encodeHeader, parseControlPa
 import { flushMountedFilesystems } from "./flush-mounted";
 import { detectValidLayout, type ValidLayout } from "./layout/valid-ranges";
 import { SpeedLimit } from "./speed-limit";
-import { clientTlsOptions, type TransferCredentials } from "./tls-credentials";
+import { clientTlsOptions, readyCredentials, type TransferCredentials } from "./tls-credentials";
 
 const MAX_VERIFY_ROUNDS = 5;
 /** The digest tables' file suffix; it names the hash (v2: xxHash), so a table of another hash is never read. */
@@ -105,6 +105,7 @@ function describeConnectError(error: Error, host: string, port: number, kind: Tr
 }
 
 async function connect(options: SendOptions): Promise<FrameChannel> {
+  await readyCredentials(options.credentials);
   const socket = tls.connect({ host: options.host, port: options.port, ...clientTlsOptions(options.credentials) });
   await new Promise<void>((resolve, reject) => {
     socket.once("secureConnect", () => resolve());

@@ -33,13 +33,44 @@ const pskCache = new Map<string, Buffer>();
  * scrypt, not a plain hash: a captured handshake lets an eavesdropper test token guesses offline,
  * so each guess should cost. Tokens should still be long and random (e.g. `openssl rand -hex 16`).
  */
+const PSK_SALT = "ferry direct-mode tls13 psk";
+const PSK_PARAMS: crypto.ScryptOptions = { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
+const pskPending = new Map<string, Promise<Buffer>>();
+
 export function derivePsk(token: string): Buffer {
   let psk = pskCache.get(token);
   if (!psk) {
-    psk = crypto.scryptSync(token, "ferry direct-mode tls13 psk", 32, { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 });
+    psk = crypto.scryptSync(token, PSK_SALT, 32, PSK_PARAMS);
     pskCache.set(token, psk);
   }
   return psk;
+}
+
+/**
+ * The same key, derived on the thread pool: scrypt takes about a sixth of a second, which a
+ * sender spends loading and walking instead of waiting (the CLI starts it before loading a command).
+ */
+export function derivePskAsync(token: string): Promise<Buffer> {
+  const known = pskCache.get(token);
+  if (known) return Promise.resolve(known);
+  let pending = pskPending.get(token);
+  if (!pending) {
+    pending = new Promise<Buffer>((resolve, reject) =>
+      crypto.scrypt(token, PSK_SALT, 32, PSK_PARAMS, (error, key) => {
+        pskPending.delete(token);
+        if (error) return reject(error);
+        pskCache.set(token, key);
+        resolve(key);
+      }),
+    );
+    pskPending.set(token, pending);
+  }
+  return pending;
+}
+
+/** Whatever the credentials need computed before a handshake, off the event loop. */
+export async function readyCredentials(creds: TransferCredentials): Promise<void> {
+  if (creds.kind === "token") await derivePskAsync(creds.token);
 }
 
 function fingerprint(pem: string): string {

@@ -8,7 +8,7 @@ import { AdaptiveCompressor } from "../adaptive-compressor";
 import { FrameChannel } from "../frame-channel";
 import { FrameFlag, FrameType, FRAME_HEADER_BYTES, controlFrame, crc32, encodeHeader, parseControlPayload, type Frame } from "../frames";
 import { TransferError, type SendProgress } from "../sender";
-import { clientTlsOptions, type TransferCredentials } from "../tls-credentials";
+import { clientTlsOptions, readyCredentials, type TransferCredentials } from "../tls-credentials";
 import { TokenBucket } from "../token-bucket";
 import { BufReader, BufWriter } from "./entry-codec";
 import { FileFrame, FILES_PROTOCOL_VERSION, reportSchema, type ConsistencyReport, type FilesHello, type TransferNote } from "./file-frames";
@@ -67,6 +67,7 @@ function describeConnectError(error: Error, host: string, port: number): Transfe
 }
 
 async function connect(options: FileSendOptions): Promise<FrameChannel> {
+  await readyCredentials(options.credentials);
   const socket = tls.connect({ host: options.host, port: options.port, ...clientTlsOptions(options.credentials) });
   await new Promise<void>((resolve, reject) => {
     socket.once("secureConnect", () => resolve());

@@ -611,6 +611,205 @@ static napi_value hash16_js(napi_env env, napi_callback_info info) {
   return buf;
 }
 
+/* XXH64 over several pieces in turn (the streaming form of xxh64 above: same result). */
+typedef struct {
+  uint64_t v1, v2, v3, v4, seed, total;
+  unsigned char mem[32];
+  size_t memsize;
+} xx_state;
+
+static void xx_init(xx_state *s, uint64_t seed) {
+  s->v1 = seed + XXP1 + XXP2;
+  s->v2 = seed + XXP2;
+  s->v3 = seed;
+  s->v4 = seed - XXP1;
+  s->seed = seed;
+  s->total = 0;
+  s->memsize = 0;
+}
+
+static void xx_stripe(xx_state *s, const unsigned char *p) {
+  s->v1 = xx_round(s->v1, xx_read64(p));
+  s->v2 = xx_round(s->v2, xx_read64(p + 8));
+  s->v3 = xx_round(s->v3, xx_read64(p + 16));
+  s->v4 = xx_round(s->v4, xx_read64(p + 24));
+}
+
+static void xx_update(xx_state *s, const unsigned char *p, size_t len) {
+  const unsigned char *end = p + len;
+  s->total += len;
+  if (s->memsize + len < 32) {
+    memcpy(s->mem + s->memsize, p, len);
+    s->memsize += len;
+    return;
+  }
+  if (s->memsize > 0) {
+    size_t fill = 32 - s->memsize;
+    memcpy(s->mem + s->memsize, p, fill);
+    xx_stripe(s, s->mem);
+    p += fill;
+    s->memsize = 0;
+  }
+  for (; p + 32 <= end; p += 32) xx_stripe(s, p);
+  if (p < end) {
+    memcpy(s->mem, p, (size_t)(end - p));
+    s->memsize = (size_t)(end - p);
+  }
+}
+
+static uint64_t xx_digest(const xx_state *s) {
+  uint64_t h;
+  if (s->total >= 32) {
+    h = xx_rotl(s->v1, 1) + xx_rotl(s->v2, 7) + xx_rotl(s->v3, 12) + xx_rotl(s->v4, 18);
+    h = xx_merge(h, s->v1);
+    h = xx_merge(h, s->v2);
+    h = xx_merge(h, s->v3);
+    h = xx_merge(h, s->v4);
+  } else {
+    h = s->seed + XXP5;
+  }
+  h += s->total;
+  const unsigned char *p = s->mem, *end = s->mem + s->memsize;
+  for (; p + 8 <= end; p += 8) h = xx_rotl(h ^ xx_round(0, xx_read64(p)), 27) * XXP1 + XXP4;
+  if (p + 4 <= end) {
+    h = xx_rotl(h ^ ((uint64_t)xx_read32(p) * XXP1), 23) * XXP2 + XXP3;
+    p += 4;
+  }
+  for (; p < end; p++) h = xx_rotl(h ^ (*p * XXP5), 11) * XXP1;
+  h ^= h >> 33;
+  h *= XXP2;
+  h ^= h >> 29;
+  h *= XXP3;
+  h ^= h >> 32;
+  return h;
+}
+
+/* A growable byte buffer for chunk_windows; grow() returns -1 when memory runs out. */
+typedef struct {
+  unsigned char *p;
+  size_t len, cap;
+} bytes_t;
+
+static int grow(bytes_t *b, size_t more) {
+  if (b->len + more <= b->cap) return 0;
+  size_t cap = b->cap ? b->cap : 256;
+  while (cap < b->len + more) cap *= 2;
+  unsigned char *n = realloc(b->p, cap);
+  if (!n) return -1;
+  b->p = n;
+  b->cap = cap;
+  return 0;
+}
+
+static void put_le32(unsigned char *out, uint32_t v) {
+  for (int i = 0; i < 4; i++) out[i] = (unsigned char)(v >> (8 * i));
+}
+
+#define WINDOW_BYTES 16384u
+
+/*
+ * chunkWindows(ext: Uint8Array, parts: Uint8Array[]): the window records of a block chunk, as
+ * chunk-hash.ts's hashChunkData makes them with hash-wasm (the same bytes, checked there): for
+ * each 16 KiB window the extents touch, u32 LE window index and XXH64 (big-endian) of the
+ * window's bytes followed by its pieces' (u32 LE offset in window, u32 LE length).
+ */
+static napi_value chunk_windows(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  napi_typedarray_type type;
+  napi_value ab;
+  size_t offset, ext_len;
+  void *ext_bytes;
+  bool is_array = false;
+  if (argc < 2 || napi_get_typedarray_info(env, argv[0], &type, &ext_len, &ext_bytes, &ab, &offset) != napi_ok || type != napi_uint8_array ||
+      napi_is_array(env, argv[1], &is_array) != napi_ok || !is_array) {
+    napi_throw_type_error(env, NULL, "expected an extent list (Uint8Array) and an array of Uint8Array parts");
+    return NULL;
+  }
+  const unsigned char *ext = ext_bytes;
+  uint32_t part_count = 0;
+  napi_get_array_length(env, argv[1], &part_count);
+  if (ext_len < 4) {
+    napi_throw_error(env, NULL, "extent list too short");
+    return NULL;
+  }
+  uint32_t count = xx_read32(ext);
+  if ((size_t)count * 8 + 4 > ext_len) {
+    napi_throw_error(env, NULL, "extent list too short");
+    return NULL;
+  }
+  bytes_t out = {0}, pieces = {0};
+  const char *fail = NULL;
+  uint32_t part = 0;
+  size_t part_pos = 0, part_len = 0;
+  const unsigned char *part_data = NULL;
+  int64_t current = -1;
+  xx_state st;
+  for (uint32_t i = 0; i <= count && !fail; i++) {
+    uint64_t pos = 0, end = 0;
+    if (i < count) {
+      pos = xx_read32(ext + 4 + i * 8);
+      end = pos + xx_read32(ext + 8 + i * 8);
+    }
+    /* i == count: only the last window's finish below. */
+    while (i == count || pos < end) {
+      int64_t w = i == count ? -2 : (int64_t)(pos / WINDOW_BYTES);
+      if (w != current) {
+        if (current >= 0) {
+          xx_update(&st, pieces.p, pieces.len);
+          if (grow(&out, 12) < 0) { fail = "out of memory"; break; }
+          put_le32(out.p + out.len, (uint32_t)current);
+          put_be64(out.p + out.len + 4, xx_digest(&st));
+          out.len += 12;
+        }
+        pieces.len = 0;
+        current = w;
+        if (i == count) break;
+        xx_init(&st, 0);
+      }
+      uint64_t window_end = ((uint64_t)w + 1) * WINDOW_BYTES;
+      uint64_t take = (end < window_end ? end : window_end) - pos;
+      if (grow(&pieces, 8) < 0) { fail = "out of memory"; break; }
+      put_le32(pieces.p + pieces.len, (uint32_t)(pos - (uint64_t)w * WINDOW_BYTES));
+      put_le32(pieces.p + pieces.len + 4, (uint32_t)take);
+      pieces.len += 8;
+      uint64_t left = take;
+      while (left > 0) {
+        while (part_data == NULL || part_pos == part_len) {
+          if (part >= part_count) { fail = "chunk data shorter than its extents"; break; }
+          napi_value el;
+          void *data;
+          napi_get_element(env, argv[1], part++, &el);
+          if (napi_get_typedarray_info(env, el, &type, &part_len, &data, &ab, &offset) != napi_ok || type != napi_uint8_array) {
+            fail = "a chunk part is not a Uint8Array";
+            break;
+          }
+          part_data = data;
+          part_pos = 0;
+        }
+        if (fail) break;
+        size_t n = part_len - part_pos < left ? part_len - part_pos : (size_t)left;
+        xx_update(&st, part_data + part_pos, n);
+        part_pos += n;
+        left -= n;
+      }
+      if (fail) break;
+      pos += take;
+    }
+  }
+  free(pieces.p);
+  if (fail) {
+    free(out.p);
+    napi_throw_error(env, NULL, fail);
+    return NULL;
+  }
+  napi_value buf;
+  napi_create_buffer_copy(env, out.len, out.len ? out.p : (const void *)"", NULL, &buf);
+  free(out.p);
+  return buf;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"listXattrs", NULL, list_xattrs, NULL, NULL, NULL, napi_default, NULL},
@@ -627,6 +826,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"readSmall", NULL, read_small, NULL, NULL, NULL, napi_default, NULL},
     {"xxh64", NULL, xxh64_js, NULL, NULL, NULL, napi_default, NULL},
     {"hash16", NULL, hash16_js, NULL, NULL, NULL, napi_default, NULL},
+    {"chunkWindows", NULL, chunk_windows, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -1,6 +1,7 @@
 import crypto from "node:crypto";
 import { xxhash64 } from "hash-wasm";
 import { describe, expect, it } from "vitest";
+import { hashChunkData } from "../../chunk-hash";
 import { loadNativeFs } from "./native-fs";
 
 const native = loadNativeFs();
@@ -30,5 +31,56 @@ describe("the addon's XXH64", () => {
     const data = crypto.randomBytes(4097);
     expect(native.hash16(data, 3).toString("hex")).toBe((await xxhash64(data, 3, 0)) + (await xxhash64(data, 3, 1)));
     expect(() => native.hash16("not bytes" as unknown as Uint8Array, 3)).toThrow(/Uint8Array/);
+  });
+});
+
+describe("the addon's chunk windows", () => {
+  /** An extent list (chunk-plan.ts encoding): u32 count, then u32 start and length each. */
+  function extentList(extents: [number, number][]): Buffer {
+    const b = Buffer.alloc(4 + extents.length * 8);
+    b.writeUInt32LE(extents.length, 0);
+    extents.forEach(([start, length], i) => {
+      b.writeUInt32LE(start, 4 + i * 8);
+      b.writeUInt32LE(length, 8 + i * 8);
+    });
+    return b;
+  }
+
+  it("are the bytes hash-wasm makes, for extents inside, across and between windows, and data split anywhere", () => {
+    let seed = 11;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    for (let round = 0; round < 200; round++) {
+      const extents: [number, number][] = [];
+      let pos = rand(3) * 512;
+      for (let i = rand(6) + 1; i > 0; i--) {
+        const length = 1 + rand(round % 3 === 0 ? 70_000 : 9000);
+        extents.push([pos, length]);
+        pos += length + rand(4) * rand(20_000);
+      }
+      const total = extents.reduce((n, [, l]) => n + l, 0);
+      const data = crypto.randomBytes(total);
+      // The data in parts of any sizes, as reads hand them over.
+      const parts: Buffer[] = [];
+      for (let at = 0; at < total; ) {
+        const n = Math.min(total - at, 1 + rand(round % 2 ? 40 : 30_000));
+        parts.push(data.subarray(at, at + n));
+        at += n;
+      }
+      const ext = extentList(extents);
+      const wasm = hashChunkData(ext, parts, "wasm");
+      expect(native.chunkWindows(ext, parts).toString("hex"), `round ${round}`).toBe(wasm.windows.toString("hex"));
+      expect(hashChunkData(ext, parts).root.toString("hex")).toBe(wasm.root.toString("hex"));
+    }
+  });
+
+  it("refuses data shorter than its extents and arguments of the wrong kind", () => {
+    const ext = extentList([[0, 100]]);
+    expect(() => native.chunkWindows(ext, [Buffer.alloc(99)])).toThrow(/shorter than its extents/);
+    expect(() => native.chunkWindows(ext, "x" as unknown as Uint8Array[])).toThrow(/array of Uint8Array/);
+    expect(() => native.chunkWindows(ext, [7 as unknown as Uint8Array])).toThrow(/not a Uint8Array/);
+    expect(native.chunkWindows(extentList([]), []).length).toBe(0);
   });
 });
