@@ -77,7 +77,23 @@ describe("the walker's send cache", () => {
     const w = new BufWriter();
     w.str(CACHE_MAGIC);
     cache.copyHit(w);
+    cache.flushCopies(w);
     expect(Buffer.from(w.result())).toEqual(cacheOf([["a", stat(), meta("a")]]));
+  });
+
+  it("finds records in any order and copies hits in the order they were hit, runs and jumps alike", () => {
+    const entries: [string, ReturnType<typeof stat>, ReturnType<typeof meta>][] = ["x", "a", "b", "c"].map((p) => [p, stat(), meta(p)]);
+    const cache = new SendCache(cacheOf(entries));
+    const w = new BufWriter();
+    w.str(CACHE_MAGIC);
+    // a, b: a run after x; then x, behind it; then c, after a record that was not hit.
+    for (const p of ["a", "b", "x", "c"]) {
+      expect(cache.hit(p, stat()), p).toBe(true);
+      cache.copyHit(w);
+    }
+    expect(cache.hit("nope", stat())).toBe(false);
+    cache.flushCopies(w);
+    expect(Buffer.from(w.result())).toEqual(cacheOf(["a", "b", "x", "c"].map((p) => [p, stat(), meta(p)])));
   });
 
   it("treats an older or torn cache as empty", () => {

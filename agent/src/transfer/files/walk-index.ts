@@ -21,23 +21,75 @@ function pathAt(buf: Buffer, o: number): string {
   return buf.toString("latin1", o + 4, o + 4 + n);
 }
 
-export class TargetIndex {
-  /** Offset of each entry's meta record. */
-  private readonly at = new Map<string, number>();
-  private readonly decoded = new Map<string, TargetEntry>();
+/**
+ * Finds records by path in a buffer of records with unique paths. A walk meets the entries of a
+ * tree that did not change in the order it met them last time, so the record after the last one
+ * found is tried first (one string compare); only a miss builds the map of every path, once.
+ */
+export class RecordFinder {
+  private map: Map<string, number> | null = null;
+  private next: number;
+  private lastRel: string | null = null;
+  private lastAt = -1;
 
-  constructor(private readonly buf: Buffer) {
-    for (let o = 0; o < buf.length; o = skipMeta(buf, o) + FACTS_BYTES) this.at.set(pathAt(buf, o), o);
+  constructor(
+    private readonly buf: Buffer,
+    private readonly start: number,
+    /** Where the record at o ends (the next one starts). */
+    private readonly endOf: (o: number) => number,
+  ) {
+    this.next = start;
+  }
+
+  /** The offset of rel's record, or undefined. */
+  find(rel: string): number | undefined {
+    if (rel === this.lastRel) return this.lastAt;
+    const b = this.buf;
+    const n = this.next;
+    let o: number | undefined;
+    if (n + 4 + rel.length <= b.length && b.readUInt32LE(n) === rel.length && b.toString("latin1", n + 4, n + 4 + rel.length) === rel) o = n;
+    else o = this.mapped().get(rel);
+    if (o === undefined) return undefined;
+    this.lastRel = rel;
+    this.lastAt = o;
+    this.next = this.endOf(o);
+    return o;
   }
 
   get size(): number {
-    return this.at.size;
+    return this.mapped().size;
+  }
+
+  paths(): IterableIterator<string> {
+    return this.mapped().keys();
+  }
+
+  private mapped(): Map<string, number> {
+    if (!this.map) {
+      this.map = new Map();
+      for (let o = this.start; o < this.buf.length; o = this.endOf(o)) this.map.set(pathAt(this.buf, o), o);
+    }
+    return this.map;
+  }
+}
+
+export class TargetIndex {
+  /** Offset of each entry's meta record. */
+  private readonly at: RecordFinder;
+  private readonly decoded = new Map<string, TargetEntry>();
+
+  constructor(private readonly buf: Buffer) {
+    this.at = new RecordFinder(buf, 0, (o) => skipMeta(buf, o) + FACTS_BYTES);
+  }
+
+  get size(): number {
+    return this.buf.length === 0 ? 0 : this.at.size;
   }
 
   get(rel: string): TargetEntry | undefined {
     const known = this.decoded.get(rel);
     if (known) return known;
-    const o = this.at.get(rel);
+    const o = this.at.find(rel);
     if (o === undefined) return undefined;
     const r = new BufReader(this.buf);
     r.offset = o;
@@ -48,12 +100,12 @@ export class TargetIndex {
   }
 
   *values(): IterableIterator<TargetEntry> {
-    for (const rel of this.at.keys()) yield this.get(rel)!;
+    for (const rel of this.at.paths()) yield this.get(rel)!;
   }
 
   /** True when the target's record of rel is, byte for byte, the meta record buf[start, end). */
   hasRecord(rel: string, buf: Buffer, start: number, end: number): boolean {
-    const o = this.at.get(rel);
+    const o = this.at.find(rel);
     if (o === undefined) return false;
     const e = skipMeta(this.buf, o);
     return e - o === end - start && this.buf.compare(buf, start, end, o, e) === 0;
@@ -65,8 +117,11 @@ const FIXED_BYTES = 8 + 8 + 8 + 4 + 8 + 4;
 
 /** Record layout: path, ino, size, mtimeSec, mtimeNsec, ctimeSec, ctimeNsec, u32 length, meta. */
 export class SendCache {
-  private readonly at = new Map<string, number>();
+  private at: RecordFinder | null = null;
   private readonly buf: Buffer;
+  /** Records kept as they are and not yet copied (see copyHit): one copy for a run of them. */
+  private runStart = 0;
+  private runEnd = 0;
   /** Set by hit(): the bounds of the record found and of its meta. */
   recordStart = 0;
   recordEnd = 0;
@@ -82,21 +137,19 @@ export class SendCache {
     try {
       const r = new BufReader(data);
       if (r.str() !== CACHE_MAGIC) return;
-      for (let o = r.offset; o < data.length; ) {
-        const rel = pathAt(data, o);
-        this.at.set(rel, o);
-        o += 4 + rel.length + FIXED_BYTES;
-        o += 4 + data.readUInt32LE(o);
-        if (o > data.length) throw new Error("record truncated");
-      }
+      // Checked whole here, so that finding records later cannot run past a truncated one.
+      let o = r.offset;
+      while (o < data.length) o = cacheRecordEnd(data, o);
+      if (o !== data.length) throw new Error("record truncated");
+      this.at = new RecordFinder(data, r.offset, (at) => cacheRecordEnd(data, at));
     } catch {
-      this.at.clear();
+      this.at = null;
     }
   }
 
   /** Whether rel is as cached (same inode, size, mtime and ctime); if so, sets the bounds above. */
   hit(rel: string, st: Stat): boolean {
-    const o = this.at.get(rel);
+    const o = this.at?.find(rel);
     if (o === undefined) return false;
     const b = this.buf;
     let p = o + 4 + rel.length;
@@ -130,14 +183,33 @@ export class SendCache {
     return this.decoded;
   }
 
-  /** The record hit() found, for a new cache that keeps it as it is. */
+  /**
+   * The record hit() found, for a new cache that keeps it as it is. Copied in runs: call
+   * flushCopies(w) before writing anything else to w, and before taking its result.
+   */
   copyHit(w: BufWriter): void {
-    w.raw(this.buf, this.recordStart, this.recordEnd);
+    if (this.runEnd > this.runStart && this.recordStart === this.runEnd) {
+      this.runEnd = this.recordEnd;
+      return;
+    }
+    this.flushCopies(w);
+    this.runStart = this.recordStart;
+    this.runEnd = this.recordEnd;
+  }
+
+  flushCopies(w: BufWriter): void {
+    if (this.runEnd > this.runStart) w.raw(this.buf, this.runStart, this.runEnd);
+    this.runStart = this.runEnd = 0;
   }
 
   get bytes(): Buffer {
     return this.buf;
   }
+}
+
+function cacheRecordEnd(data: Buffer, o: number): number {
+  const lengthAt = o + 4 + data.readUInt32LE(o) + FIXED_BYTES;
+  return lengthAt + 4 + data.readUInt32LE(lengthAt);
 }
 
 /** Appends rel's cache record: its stat now and the meta the target will keep for it. */

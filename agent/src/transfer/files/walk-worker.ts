@@ -185,6 +185,7 @@ function cachedHash(rel: string, st: Stat): Buffer | null {
 }
 
 function remember(rel: string, st: Stat, e: EntryMeta): void {
+  cache.flushCopies(newCache);
   writeCacheRecord(newCache, rel, st, e);
 }
 
@@ -431,6 +432,7 @@ parentPort!.on("message", (m: { t: "start" } | { t: "resend"; paths: string[] })
       trace("start");
       walk();
       trace("done");
+      cache.flushCopies(newCache);
       const c = newCache.result();
       post({ t: "done", stats, cache: c.buffer.slice(c.byteOffset, c.byteOffset + c.length) as ArrayBuffer });
     } else {
