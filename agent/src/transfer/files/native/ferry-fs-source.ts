@@ -523,6 +523,22 @@ static uint64_t xx_merge(uint64_t acc, uint64_t val) {
   return acc * XXP1 + XXP4;
 }
 
+/* The last bytes (under 32) and the final mix, shared by the one-shot and streaming forms. */
+static uint64_t xx_tail(uint64_t h, const unsigned char *p, const unsigned char *end) {
+  for (; p + 8 <= end; p += 8) h = xx_rotl(h ^ xx_round(0, xx_read64(p)), 27) * XXP1 + XXP4;
+  if (p + 4 <= end) {
+    h = xx_rotl(h ^ ((uint64_t)xx_read32(p) * XXP1), 23) * XXP2 + XXP3;
+    p += 4;
+  }
+  for (; p < end; p++) h = xx_rotl(h ^ (*p * XXP5), 11) * XXP1;
+  h ^= h >> 33;
+  h *= XXP2;
+  h ^= h >> 29;
+  h *= XXP3;
+  h ^= h >> 32;
+  return h;
+}
+
 static uint64_t xxh64(const unsigned char *p, size_t len, uint64_t seed) {
   const unsigned char *end = p + len;
   uint64_t h;
@@ -545,18 +561,7 @@ static uint64_t xxh64(const unsigned char *p, size_t len, uint64_t seed) {
     h = seed + XXP5;
   }
   h += (uint64_t)len;
-  for (; p + 8 <= end; p += 8) h = xx_rotl(h ^ xx_round(0, xx_read64(p)), 27) * XXP1 + XXP4;
-  if (p + 4 <= end) {
-    h = xx_rotl(h ^ ((uint64_t)xx_read32(p) * XXP1), 23) * XXP2 + XXP3;
-    p += 4;
-  }
-  for (; p < end; p++) h = xx_rotl(h ^ (*p * XXP5), 11) * XXP1;
-  h ^= h >> 33;
-  h *= XXP2;
-  h ^= h >> 29;
-  h *= XXP3;
-  h ^= h >> 32;
-  return h;
+  return xx_tail(h, p, end);
 }
 
 /* The (data: Uint8Array, seed: number) arguments of xxh64 and hash16; -1 after throwing. */
@@ -669,19 +674,7 @@ static uint64_t xx_digest(const xx_state *s) {
     h = s->seed + XXP5;
   }
   h += s->total;
-  const unsigned char *p = s->mem, *end = s->mem + s->memsize;
-  for (; p + 8 <= end; p += 8) h = xx_rotl(h ^ xx_round(0, xx_read64(p)), 27) * XXP1 + XXP4;
-  if (p + 4 <= end) {
-    h = xx_rotl(h ^ ((uint64_t)xx_read32(p) * XXP1), 23) * XXP2 + XXP3;
-    p += 4;
-  }
-  for (; p < end; p++) h = xx_rotl(h ^ (*p * XXP5), 11) * XXP1;
-  h ^= h >> 33;
-  h *= XXP2;
-  h ^= h >> 29;
-  h *= XXP3;
-  h ^= h >> 32;
-  return h;
+  return xx_tail(h, s->mem, s->mem + s->memsize);
 }
 
 /* A growable byte buffer for chunk_windows; grow() returns -1 when memory runs out. */
