@@ -744,10 +744,13 @@ function finishRound(round: number, senderNotes: TransferNote[]): { report: Cons
   }
   // The walk made at the start of the session, kept up to date with every change made since.
   const now = targetNow ?? walkTarget();
+  // What the target holds and the source does not (excluded paths aside), found in one pass.
+  const extraPaths: string[] = [];
+  for (const [p, st] of now) if (!source.has(p) && !isUnderExcluded(p, isDir(st))) extraPaths.push(p);
   let deleted = 0;
   const deletedPaths = new Set<string>();
   if (session.isSync) {
-    const extras = [...now.keys()].filter((p) => p !== "" && !source.has(p) && !isUnderExcluded(p, isDir(now.get(p)!))).sort();
+    const extras = extraPaths.filter((p) => p !== "").sort();
     let removedDir: string | null = null;
     for (const p of extras) {
       if (removedDir !== null && p.startsWith(`${removedDir}/`)) continue;
@@ -757,10 +760,14 @@ function finishRound(round: number, senderNotes: TransferNote[]): { report: Cons
       deletedPaths.add(p);
       if (wasDir) removedDir = p;
     }
-    for (const p of [...manifest.entries.keys()]) if (!source.has(p)) manifest.delete(p);
+    const gone: string[] = [];
+    for (const p of manifest.entries.keys()) if (!source.has(p)) gone.push(p);
+    for (const p of gone) manifest.delete(p);
   }
   // Folders last and deepest first: writing inside a folder moves its times.
-  const dirs = [...source.values()].filter((e) => e.type === EntryType.dir).sort((a, b) => b.path.length - a.path.length);
+  const dirs: EntryMeta[] = [];
+  for (const e of source.values()) if (e.type === EntryType.dir) dirs.push(e);
+  dirs.sort((a, b) => b.path.length - a.path.length);
   for (const d of dirs) {
     const abs = paths.abs(d.path);
     const st = lstatOrNull(d.path);
@@ -792,14 +799,21 @@ function finishRound(round: number, senderNotes: TransferNote[]): { report: Cons
   }
   const different: string[] = [];
   const missing: string[] = [];
-  const extra: string[] = [];
+  // After a sync's deletions, only what could not go (the root) is left of the extras.
+  const extra = session.isSync ? extraPaths.filter((p) => now.has(p)) : extraPaths;
   // Manifest records whose inode still has the recorded ctime: any other name of that inode
   // (a hard link whose own record went stale when a sibling name changed) is proven by it.
-  const provenInode = new Map<number, EntryMeta>();
-  for (const [p, m] of manifest.entries) {
-    const st = now.get(p);
-    if (st && m.meta.type === EntryType.file && st.nlink > 1 && isSameFacts(m.facts, st)) provenInode.set(st.ino, m.meta);
-  }
+  // Made on the first entry that needs it: most rounds have none.
+  let provenInodes: Map<number, EntryMeta> | null = null;
+  const provenInode = (): Map<number, EntryMeta> => {
+    if (provenInodes) return provenInodes;
+    provenInodes = new Map();
+    for (const [p, m] of manifest.entries) {
+      const st = now.get(p);
+      if (st && m.meta.type === EntryType.file && st.nlink > 1 && isSameFacts(m.facts, st)) provenInodes.set(st.ino, m.meta);
+    }
+    return provenInodes;
+  };
   for (const [p, e] of source) {
     const st = now.get(p);
     if (!st) {
@@ -808,7 +822,6 @@ function finishRound(round: number, senderNotes: TransferNote[]): { report: Cons
     }
     if (!isSameEntry(p, e, st, now, provenInode)) different.push(p);
   }
-  for (const [p, st] of now) if (!source.has(p) && !isUnderExcluded(p, isDir(st))) extra.push(p);
   const again = new Set([...resend, ...different, ...missing].filter((p) => !unfixable.has(p) && source.has(p)));
   resend.clear();
   const report: ConsistencyReport = {
@@ -832,6 +845,8 @@ function finishRound(round: number, senderNotes: TransferNote[]): { report: Cons
 }
 
 function isSameRecorded(e: EntryMeta, m: EntryMeta): boolean {
+  // A kept entry's source record is the manifest's own.
+  if (e === m) return true;
   return isSameMeta(e, m) && e.size === m.size && e.hash.equals(m.hash) && e.link === m.link && e.rdev === m.rdev && e.isHardlink === m.isHardlink;
 }
 
@@ -841,13 +856,13 @@ function isSameRecorded(e: EntryMeta, m: EntryMeta): boolean {
  * owner, times or xattrs moves ctime); any other is read back: mode, owner, time, size, content
  * hash of what was written, link target, device number, every xattr.
  */
-function isSameEntry(p: string, e: EntryMeta, st: Stat, now: Map<string, Stat>, provenInode: Map<number, EntryMeta>): boolean {
+function isSameEntry(p: string, e: EntryMeta, st: Stat, now: Map<string, Stat>, provenInode: () => Map<number, EntryMeta>): boolean {
   if (typeOfMode(st.mode) !== e.type) return false;
   if (e.isHardlink && now.get(e.link)?.ino !== st.ino) return false;
   const m = manifest.entries.get(p);
   if (m && !writtenThisSession.has(p) && isSameFacts(m.facts, st) && e.type !== EntryType.dir) return isSameRecorded(e, m.meta);
   if (e.type === EntryType.file && st.nlink > 1 && !writtenThisSession.has(p)) {
-    const proven = provenInode.get(st.ino);
+    const proven = provenInode().get(st.ino);
     if (proven && isSameMeta(e, proven) && proven.hash.equals(e.hash) && proven.size === e.size) {
       manifest.put(e, factsOf(st));
       return true;
