@@ -155,16 +155,8 @@ async function main(): Promise<void> {
     const warmBytes = 4 * (smallCount * 4200 + largeCount * largeBytes);
     console.log(`warming ${(warmBytes / MiB).toFixed(0)} MiB of memory: ${warmMemory(warmBytes).seconds.toFixed(1)} s`);
     const bundle = path.join(dir, "ferry-agent.mjs");
-    sh(path.join(AGENT_DIR, "../node_modules/.bin/esbuild"), [
-      path.join(AGENT_DIR, "src/cli.ts"),
-      "--bundle",
-      "--platform=node",
-      "--target=node20",
-      "--format=esm",
-      "--log-level=warning",
-      `--outfile=${bundle}`,
-      "--banner:js=import { createRequire as __ferryCreateRequire } from 'node:module'; const require = __ferryCreateRequire(import.meta.url);",
-    ]);
+    // The agent as it ships (agent/build.mjs: one file, with its worker threads' own bundles).
+    sh(process.execPath, [path.join(AGENT_DIR, "build.mjs"), bundle]);
 
     const rsyncOut = path.join(mnt, "rsync-out");
     const ferryOut = path.join(mnt, "ferry-out");

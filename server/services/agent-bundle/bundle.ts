@@ -16,9 +16,10 @@ let building: Promise<AgentBundle> | undefined;
 
 /**
  * The agent as one self-contained ES module (its dependencies included), built with esbuild from
- * agent/src the first time this console instance needs it and kept for the life of the process.
- * Building from the sources this console runs guarantees the agent speaks its protocol version.
- * esbuild runs as a child process so the console's own bundle does not include it.
+ * agent/src (agent/build.mjs) the first time this console instance needs it and kept for the life
+ * of the process. Building from the sources this console runs guarantees the agent speaks its
+ * protocol version. The build runs as a child process so the console's own bundle does not
+ * include esbuild.
  */
 export function getAgentBundle(): Promise<AgentBundle> {
   building ??= buildAgentBundle().catch((error: unknown) => {
@@ -31,8 +32,9 @@ export function getAgentBundle(): Promise<AgentBundle> {
 async function buildAgentBundle(): Promise<AgentBundle> {
   const root = process.cwd();
   const entry = path.join(root, "agent", "src", "cli.ts");
-  const esbuild = path.join(root, "node_modules", "esbuild", "bin", "esbuild");
-  if (!fs.existsSync(entry) || !fs.existsSync(esbuild)) {
+  const build = path.join(root, "agent", "build.mjs");
+  const esbuild = path.join(root, "node_modules", "esbuild");
+  if (!fs.existsSync(entry) || !fs.existsSync(build) || !fs.existsSync(esbuild)) {
     throw new Error(`the agent sources or esbuild are missing (${entry}, ${esbuild}); run npm install in the console's folder`);
   }
   const outDir = path.join(getDataDir(), "agent");
@@ -40,22 +42,8 @@ async function buildAgentBundle(): Promise<AgentBundle> {
   const file = path.join(outDir, AGENT_BUNDLE_FILE_NAME);
   const temporary = `${file}.${process.pid}.tmp`;
   const version = (JSON.parse(fs.readFileSync(path.join(root, "agent", "package.json"), "utf8")) as { version: string }).version;
-  // bin/esbuild is the native binary or a Node script with a shebang, depending on the install.
-  await run(
-    esbuild,
-    [
-      entry,
-      "--bundle",
-      "--platform=node",
-      "--target=node20",
-      "--format=esm",
-      "--log-level=warning",
-      `--outfile=${temporary}`,
-      // Bundled CommonJS code may call require(); ES modules have none of their own.
-      "--banner:js=#!/usr/bin/env node\nimport { createRequire as __ferryCreateRequire } from 'node:module'; const require = __ferryCreateRequire(import.meta.url);",
-    ],
-    { cwd: root, timeout: 120_000 },
-  );
+  // agent/build.mjs: the agent and its worker threads' own bundles, in one file, with esbuild.
+  await run(process.execPath, [build, temporary], { cwd: root, timeout: 120_000 });
   fs.chmodSync(temporary, 0o755);
   fs.renameSync(temporary, file);
   const content = fs.readFileSync(file);

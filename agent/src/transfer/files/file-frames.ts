@@ -84,9 +84,3 @@ export function formatReport(r: ConsistencyReport): string {
   return lines.join("\n");
 }
 
-/** Latin1 path (raw bytes) as text for people: UTF-8 where it is, escapes where it is not. */
-export function displayPath(latin1: string): string {
-  const b = Buffer.from(latin1, "latin1");
-  const s = b.toString("utf8");
-  return Buffer.from(s, "utf8").equals(b) ? s : [...b].map((c) => (c < 0x80 ? String.fromCharCode(c) : `\\x${c.toString(16).padStart(2, "0")}`)).join("");
-}

@@ -15,6 +15,7 @@ import {
   BufWriter,
   Content,
   decodeXattrs,
+  displayPath,
   encodeXattrs,
   EntryType,
   isSafeRelativePath,
@@ -31,7 +32,7 @@ import {
   type TargetFacts,
 } from "./entry-codec";
 import { compileExcludes } from "./exclude-glob";
-import { displayPath, type ConsistencyReport, type TransferNote } from "./file-frames";
+import type { ConsistencyReport, TransferNote } from "./file-frames";
 import { DeltaOp, deltaBlockBytes, signatureOfFile } from "./delta";
 import { CELL_BYTES, cellHash, fileHashFromCells, smallFileHash } from "./file-hash";
 import { ManifestLog } from "./manifest-log";

@@ -151,8 +151,8 @@ export interface CliRun {
   exited: Promise<number | null>;
 }
 
-export function runCli(cli: string, args: string[]): CliRun {
-  const child = spawn(process.execPath, [cli, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+export function runCli(cli: string, args: string[], env: NodeJS.ProcessEnv = process.env): CliRun {
+  const child = spawn(process.execPath, [cli, ...args], { stdio: ["ignore", "pipe", "pipe"], env });
   const r: CliRun = { child, stdout: "", stderr: "", exited: new Promise((resolve) => child.on("exit", (code) => resolve(code))) };
   child.stdout!.on("data", (d: Buffer) => (r.stdout += d.toString()));
   child.stderr!.on("data", (d: Buffer) => (r.stderr += d.toString()));
