@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { BufWriter, EntryType, writeFacts, writeMeta, type EntryMeta } from "./entry-codec";
 import type { Stat } from "./fast-stat";
-import { fillCacheHashes, SendCache, TargetIndex, writeCacheRecord } from "./walk-index";
+import { fillCacheHashes, RecordFinder, SendCache, TargetIndex, writeCacheRecord } from "./walk-index";
 import { CACHE_MAGIC } from "./walk-protocol";
 
 function meta(path: string, extra: Partial<EntryMeta> = {}): EntryMeta {
@@ -114,5 +114,33 @@ describe("the walker's send cache", () => {
     // Now the record the target keeps for it once it arrived.
     expect(after.hit("big", stat({ ino: 1 }))).toBe(true);
     expect(index([meta("big", { hash })]).hasRecord("big", after.bytes, after.metaStart, after.recordEnd)).toBe(true);
+  });
+});
+
+describe("finding records by path", () => {
+  /** Records of (u32 path length, path bytes, u32 value), as the cache and the index lay paths out. */
+  function records(entries: [string, number][]): Buffer {
+    const w = new BufWriter();
+    for (const [p, v] of entries) {
+      w.str(p);
+      w.u32(v);
+    }
+    return Buffer.from(w.result());
+  }
+  const valueAt = (b: Buffer, o: number) => b.readUInt32LE(o + 4 + b.readUInt32LE(o));
+
+  it("finds every one of thousands of paths in any order, misses the rest, and the later of two records with one path", () => {
+    const paths = Array.from({ length: 5000 }, (_, i) => `d${i % 37}/sub${i % 11}/f${i}\xe9\n`);
+    const entries: [string, number][] = paths.map((p, i) => [p, i]);
+    entries.push([paths[10]!, 99_999]);
+    const b = records(entries);
+    const finder = new RecordFinder(b, 0, (o) => o + 4 + b.readUInt32LE(o) + 4);
+    // Shuffled: every lookup after the first misses the cursor and goes through the table.
+    const order = paths.map((p, i) => [p, i] as const).sort((x, y) => ((x[1] * 7919) % 5000) - ((y[1] * 7919) % 5000));
+    for (const [p, i] of order) expect(valueAt(b, finder.find(p)!), p).toBe(i === 10 ? 99_999 : i);
+    expect(finder.find("d1/sub1/none")).toBeUndefined();
+    expect(finder.find("")).toBeUndefined();
+    expect(finder.size).toBe(5000);
+    expect([...finder.paths()].length).toBe(5000);
   });
 });

@@ -21,13 +21,44 @@ function pathAt(buf: Buffer, o: number): string {
   return buf.toString("latin1", o + 4, o + 4 + n);
 }
 
+/** FNV-1a over a path's bytes, and over the same path as a latin1 string (the same number). */
+function hashBytes(b: Buffer, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+  return h >>> 0;
+}
+
+function hashString(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/** Whether the record at o has the path rel (a latin1 string: one char per byte). */
+function pathIs(b: Buffer, o: number, rel: string): boolean {
+  if (o + 4 + rel.length > b.length || b.readUInt32LE(o) !== rel.length) return false;
+  for (let i = 0; i < rel.length; i++) if (b[o + 4 + i] !== rel.charCodeAt(i)) return false;
+  return true;
+}
+
+function samePath(b: Buffer, o1: number, o2: number): boolean {
+  const n = b.readUInt32LE(o1);
+  return n === b.readUInt32LE(o2) && b.compare(b, o2 + 4, o2 + 4 + n, o1 + 4, o1 + 4 + n) === 0;
+}
+
 /**
- * Finds records by path in a buffer of records with unique paths. A walk meets the entries of a
- * tree that did not change in the order it met them last time, so the record after the last one
- * found is tried first (one string compare); only a miss builds the map of every path, once.
+ * Finds records by path in a buffer of records. A walk meets the entries of a tree that did not
+ * change in the order it met them last time, so the record after the last one found is tried
+ * first; only a miss builds a hash table of every record, once: record offsets in open
+ * addressing keyed by the hash of the path's bytes, so no string is made for a record (a Map of
+ * 32k path strings cost more than the rest of a walk's lookups). Of two records with one path,
+ * the later counts.
  */
 export class RecordFinder {
-  private map: Map<string, number> | null = null;
+  /** Offset + 1 of a record in each slot, 0 for none; its size a power of two. */
+  private slots: Int32Array | null = null;
+  private offsets: number[] = [];
+  private count = 0;
   private next: number;
   private lastRel: string | null = null;
   private lastAt = -1;
@@ -38,17 +69,14 @@ export class RecordFinder {
     /** Where the record at o ends (the next one starts). */
     private readonly endOf: (o: number) => number,
   ) {
+    if (buf.length >= 2 ** 31 - 1) throw new Error("record table too large");
     this.next = start;
   }
 
   /** The offset of rel's record, or undefined. */
   find(rel: string): number | undefined {
     if (rel === this.lastRel) return this.lastAt;
-    const b = this.buf;
-    const n = this.next;
-    let o: number | undefined;
-    if (n + 4 + rel.length <= b.length && b.readUInt32LE(n) === rel.length && b.toString("latin1", n + 4, n + 4 + rel.length) === rel) o = n;
-    else o = this.mapped().get(rel);
+    const o = this.next < this.buf.length && pathIs(this.buf, this.next, rel) ? this.next : this.lookUp(rel);
     if (o === undefined) return undefined;
     this.lastRel = rel;
     this.lastAt = o;
@@ -57,19 +85,47 @@ export class RecordFinder {
   }
 
   get size(): number {
-    return this.mapped().size;
+    this.table();
+    return this.count;
   }
 
-  paths(): IterableIterator<string> {
-    return this.mapped().keys();
-  }
-
-  private mapped(): Map<string, number> {
-    if (!this.map) {
-      this.map = new Map();
-      for (let o = this.start; o < this.buf.length; o = this.endOf(o)) this.map.set(pathAt(this.buf, o), o);
+  /** In record order. */
+  *paths(): IterableIterator<string> {
+    this.table();
+    for (const o of this.offsets) {
+      const rel = pathAt(this.buf, o);
+      if (this.lookUp(rel) === o) yield rel;
     }
-    return this.map;
+  }
+
+  private lookUp(rel: string): number | undefined {
+    const slots = this.table();
+    const mask = slots.length - 1;
+    for (let i = hashString(rel) & mask; slots[i] !== 0; i = (i + 1) & mask) if (pathIs(this.buf, slots[i]! - 1, rel)) return slots[i]! - 1;
+    return undefined;
+  }
+
+  private table(): Int32Array {
+    if (this.slots) return this.slots;
+    const b = this.buf;
+    const offsets: number[] = [];
+    for (let o = this.start; o < b.length; o = this.endOf(o)) {
+      if (o + 4 + b.readUInt32LE(o) > b.length) throw new Error("record truncated");
+      offsets.push(o);
+    }
+    let size = 16;
+    while (size < offsets.length * 2) size *= 2;
+    const slots = new Int32Array(size);
+    const mask = size - 1;
+    for (const o of offsets) {
+      let i = hashBytes(b, o + 4, o + 4 + b.readUInt32LE(o)) & mask;
+      while (slots[i] !== 0 && !samePath(b, slots[i]! - 1, o)) i = (i + 1) & mask;
+      if (slots[i] === 0) this.count++;
+      slots[i] = o + 1;
+    }
+    this.slots = slots;
+    this.offsets = offsets;
+    return slots;
   }
 }
 
