@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BufWriter, EntryType, writeFacts, writeMeta, type EntryMeta } from "./entry-codec";
+import { BufWriter, EntryType, u32At, writeFacts, writeMeta, type EntryMeta } from "./entry-codec";
 import type { Stat } from "./fast-stat";
 import { fillCacheHashes, RecordFinder, SendCache, TargetIndex, writeCacheRecord } from "./walk-index";
 import { CACHE_MAGIC } from "./walk-protocol";
@@ -142,5 +142,15 @@ describe("finding records by path", () => {
     expect(finder.find("")).toBeUndefined();
     expect(finder.size).toBe(5000);
     expect([...finder.paths()].length).toBe(5000);
+  });
+});
+
+describe("u32At", () => {
+  it("reads what readUInt32LE reads, top bit included, and refuses to read past the end", () => {
+    const b = Buffer.from([1, 2, 3, 4, 0xff, 0xff, 0xff, 0xff]);
+    for (let o = 0; o <= 4; o++) expect(u32At(b, o)).toBe(b.readUInt32LE(o));
+    expect(u32At(b, 4)).toBe(0xffffffff);
+    expect(() => u32At(b, 5)).toThrow(RangeError);
+    expect(() => u32At(b, -1)).toThrow(RangeError);
   });
 });

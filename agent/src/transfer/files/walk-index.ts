@@ -7,7 +7,7 @@
  *     inode, size, mtime and ctime are the same (every change to content, mode, owner or xattrs
  *     moves ctime); its meta is the record as the target's manifest then kept it.
  */
-import { BufReader, BufWriter, FACTS_BYTES, readFacts, readMeta, skipMeta, writeMeta, type EntryMeta } from "./entry-codec";
+import { BufReader, BufWriter, FACTS_BYTES, readFacts, readMeta, skipMeta, u32At, writeMeta, type EntryMeta } from "./entry-codec";
 import type { Stat } from "./fast-stat";
 import { CACHE_MAGIC } from "./walk-protocol";
 
@@ -36,14 +36,14 @@ function hashString(s: string): number {
 
 /** Whether the record at o has the path rel (a latin1 string: one char per byte). */
 function pathIs(b: Buffer, o: number, rel: string): boolean {
-  if (o + 4 + rel.length > b.length || b.readUInt32LE(o) !== rel.length) return false;
+  if (o + 4 + rel.length > b.length || u32At(b, o) !== rel.length) return false;
   for (let i = 0; i < rel.length; i++) if (b[o + 4 + i] !== rel.charCodeAt(i)) return false;
   return true;
 }
 
 function samePath(b: Buffer, o1: number, o2: number): boolean {
-  const n = b.readUInt32LE(o1);
-  return n === b.readUInt32LE(o2) && b.compare(b, o2 + 4, o2 + 4 + n, o1 + 4, o1 + 4 + n) === 0;
+  const n = u32At(b, o1);
+  return n === u32At(b, o2) && b.compare(b, o2 + 4, o2 + 4 + n, o1 + 4, o1 + 4 + n) === 0;
 }
 
 /**
@@ -110,7 +110,7 @@ export class RecordFinder {
     const b = this.buf;
     const offsets: number[] = [];
     for (let o = this.start; o < b.length; o = this.endOf(o)) {
-      if (o + 4 + b.readUInt32LE(o) > b.length) throw new Error("record truncated");
+      if (o + 4 + u32At(b, o) > b.length) throw new Error("record truncated");
       offsets.push(o);
     }
     let size = 16;
@@ -118,7 +118,7 @@ export class RecordFinder {
     const slots = new Int32Array(size);
     const mask = size - 1;
     for (const o of offsets) {
-      let i = hashBytes(b, o + 4, o + 4 + b.readUInt32LE(o)) & mask;
+      let i = hashBytes(b, o + 4, o + 4 + u32At(b, o)) & mask;
       while (slots[i] !== 0 && !samePath(b, slots[i]! - 1, o)) i = (i + 1) & mask;
       if (slots[i] === 0) this.count++;
       slots[i] = o + 1;
@@ -264,8 +264,8 @@ export class SendCache {
 }
 
 function cacheRecordEnd(data: Buffer, o: number): number {
-  const lengthAt = o + 4 + data.readUInt32LE(o) + FIXED_BYTES;
-  return lengthAt + 4 + data.readUInt32LE(lengthAt);
+  const lengthAt = o + 4 + u32At(data, o) + FIXED_BYTES;
+  return lengthAt + 4 + u32At(data, lengthAt);
 }
 
 /** Appends rel's cache record: its stat now and the meta the target will keep for it. */
