@@ -9,7 +9,7 @@
  *   - rsync -aHAX --numeric-ids to a loopback rsync daemon,
  *   - Ferry's send --files to a loopback receiver (the bundled agent, as it ships),
  * full, with nothing changed (rsync as is, Ferry with --sync), and after changing ~1% of the
- * files; the two short passes BENCH_REPEATS times (default 3), in turns, reporting the median.
+ * files; the two short passes BENCH_REPEATS times (default 5), in turns, reporting the median.
  * Prints seconds, entries per second and Ferry / rsync. Do not loop it on a shared machine.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
@@ -25,7 +25,7 @@ const fsKind = process.env.BENCH_FS ?? "tmpfs";
 const smallCount = Number(process.env.BENCH_SMALL ?? 30_000);
 const largeCount = Number(process.env.BENCH_LARGE ?? 6);
 const largeBytes = Number(process.env.BENCH_LARGE_MIB ?? 32) * MiB;
-const repeats = Math.max(1, Number(process.env.BENCH_REPEATS ?? 3));
+const repeats = Math.max(1, Number(process.env.BENCH_REPEATS ?? 5));
 const TOKEN = crypto.randomBytes(16).toString("hex");
 const AGENT_DIR = path.resolve(import.meta.dirname, "..");
 
@@ -189,7 +189,7 @@ async function main(): Promise<void> {
     rows.push({ pass: "full", tool: "ferry", s: seconds(() => (ferryLog = ferry(false))) });
     console.log(ferryLog.trim());
     // The short passes run REPEATS times, rsync and Ferry in turns, and report the median: one
-    // pass of about a second swings by a fifth on a shared machine.
+    // pass of under a second swings by a fifth on a shared machine.
     const repeated = (pass: string, before: () => void) => {
       const times = { rsync: [] as number[], ferry: [] as number[] };
       for (let i = 0; i < repeats; i++) {

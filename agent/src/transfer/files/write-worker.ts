@@ -542,9 +542,11 @@ function putOther(r: Record): void {
 
 function applyRecord(r: ReturnType<typeof readRecord>): void {
   const rel = r.path;
-  if (!isSafeRelativePath(rel)) throw new Error(`unsafe path from the sender: ${JSON.stringify(displayPath(rel))}`);
+  // A kept path the manifest holds was checked when it was first written.
+  const kept = r.op === Op.keep ? manifest.entries.get(rel) : undefined;
+  if (!kept && !isSafeRelativePath(rel)) throw new Error(`unsafe path from the sender: ${JSON.stringify(displayPath(rel))}`);
   if (r.op === Op.keep) {
-    const m = manifest.entries.get(rel);
+    const m = kept;
     if (!m) {
       resend.add(rel);
       return;
