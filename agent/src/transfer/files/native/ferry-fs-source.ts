@@ -51,15 +51,13 @@ static const char *errno_code(int e) {
 static napi_value throw_errno(napi_env env, const char *syscall, int e) {
   char msg[256];
   snprintf(msg, sizeof msg, "%s: %s (%s)", syscall, strerror(e), errno_code(e));
-  napi_value code, message, error, errnum;
-  napi_create_string_utf8(env, errno_code(e), NAPI_AUTO_LENGTH, &code);
-  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &message);
-  napi_create_error(env, code, message, &error);
-  napi_create_int32(env, -e, &errnum);
-  napi_set_named_property(env, error, "errno", errnum);
-  napi_value sys;
-  napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &sys);
-  napi_set_named_property(env, error, "syscall", sys);
+  napi_value code = NULL, message = NULL, error = NULL, errnum = NULL, sys = NULL;
+  /* Any call fails while the thread is being terminated: then nothing is thrown. */
+  if (napi_create_string_utf8(env, errno_code(e), NAPI_AUTO_LENGTH, &code) != napi_ok ||
+      napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &message) != napi_ok || napi_create_error(env, code, message, &error) != napi_ok)
+    return NULL;
+  if (napi_create_int32(env, -e, &errnum) == napi_ok) napi_set_named_property(env, error, "errno", errnum);
+  if (napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &sys) == napi_ok) napi_set_named_property(env, error, "syscall", sys);
   napi_throw(env, error);
   return NULL;
 }
@@ -96,8 +94,8 @@ static napi_value list_xattrs(napi_env env, napi_callback_info info) {
     if (t == napi_number) fd = (int)get_number(env, argv[1]);
   }
   if (fd < 0 && get_path(env, argv[0], path, sizeof path) < 0) return NULL;
-  napi_value result;
-  napi_create_array(env, &result);
+  napi_value result = NULL;
+  if (napi_create_array(env, &result) != napi_ok) return NULL;
   char stack_names[4096];
   char *names = stack_names;
   ssize_t n = fd >= 0 ? flistxattr(fd, names, sizeof stack_names) : llistxattr(path, names, sizeof stack_names);
@@ -135,11 +133,14 @@ static napi_value list_xattrs(napi_env env, napi_callback_info info) {
       if (names != stack_names) free(names);
       return throw_errno(env, "lgetxattr", e);
     }
-    napi_value pair, nb, vb;
-    napi_create_buffer_copy(env, name_len, name, NULL, &nb);
-    napi_create_buffer_copy(env, vlen, value, NULL, &vb);
+    napi_value pair = NULL, nb = NULL, vb = NULL;
+    bool is_made = napi_create_buffer_copy(env, name_len, name, NULL, &nb) == napi_ok && napi_create_buffer_copy(env, vlen, value, NULL, &vb) == napi_ok &&
+                   napi_create_array_with_length(env, 2, &pair) == napi_ok;
     if (value != value_stack) free(value);
-    napi_create_array_with_length(env, 2, &pair);
+    if (!is_made) {
+      if (names != stack_names) free(names);
+      return NULL;
+    }
     napi_set_element(env, pair, 0, nb);
     napi_set_element(env, pair, 1, vb);
     napi_set_element(env, result, index++, pair);
@@ -235,7 +236,7 @@ static napi_value seek_data(napi_env env, napi_callback_info info) {
   bool is_hole = false;
   napi_get_value_bool(env, argv[2], &is_hole);
   off_t r = lseek((int)get_number(env, argv[0]), (off_t)get_number(env, argv[1]), is_hole ? SEEK_HOLE : SEEK_DATA);
-  napi_value out;
+  napi_value out = NULL;
   if (r < 0) {
     if (errno == ENXIO) {
       napi_create_double(env, -1, &out);
@@ -253,10 +254,10 @@ static napi_value dev_parts(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   dev_t d = (dev_t)get_number(env, argv[0]);
-  napi_value arr, a, b;
-  napi_create_array_with_length(env, 2, &arr);
-  napi_create_double(env, major(d), &a);
-  napi_create_double(env, minor(d), &b);
+  napi_value arr = NULL, a = NULL, b = NULL;
+  if (napi_create_array_with_length(env, 2, &arr) != napi_ok || napi_create_double(env, major(d), &a) != napi_ok ||
+      napi_create_double(env, minor(d), &b) != napi_ok)
+    return NULL;
   napi_set_element(env, arr, 0, a);
   napi_set_element(env, arr, 1, b);
   return arr;
@@ -281,11 +282,14 @@ static void fill_stat(double *o, const struct stat *st) {
   o[12] = (double)st->st_dev;
 }
 
+/* NULL (and *data NULL) when it cannot be made: the thread is being terminated, or memory ran out. */
 static napi_value make_stat_array(napi_env env, size_t count, double **data) {
-  napi_value ab, arr;
-  void *raw;
-  napi_create_arraybuffer(env, count * NSTAT * sizeof(double), &raw, &ab);
-  napi_create_typedarray(env, napi_float64_array, count * NSTAT, ab, 0, &arr);
+  napi_value ab = NULL, arr = NULL;
+  void *raw = NULL;
+  *data = NULL;
+  if (napi_create_arraybuffer(env, count * NSTAT * sizeof(double), &raw, &ab) != napi_ok ||
+      napi_create_typedarray(env, napi_float64_array, count * NSTAT, ab, 0, &arr) != napi_ok)
+    return NULL;
   *data = raw;
   return arr;
 }
@@ -308,6 +312,7 @@ static napi_value lstat_one(napi_env env, napi_callback_info info) {
   }
   double *o;
   napi_value arr = make_stat_array(env, 1, &o);
+  if (!o) return NULL;
   fill_stat(o, &st);
   return arr;
 }
@@ -354,14 +359,13 @@ static napi_value scan_dir(napi_env env, napi_callback_info info) {
     free(names);
     return throw_errno(env, "readdir", err);
   }
-  napi_value result, nb;
-  napi_create_buffer_copy(env, nbytes, names, NULL, &nb);
-  double *o;
-  napi_value arr = make_stat_array(env, count, &o);
-  for (size_t i = 0; i < count; i++) fill_stat(o + i * NSTAT, &sts[i]);
+  napi_value result = NULL, nb = NULL;
+  double *o = NULL;
+  napi_value arr = napi_create_buffer_copy(env, nbytes, names, NULL, &nb) == napi_ok ? make_stat_array(env, count, &o) : NULL;
+  if (o) for (size_t i = 0; i < count; i++) fill_stat(o + i * NSTAT, &sts[i]);
   free(sts);
   free(names);
-  napi_create_array_with_length(env, 2, &result);
+  if (!o || napi_create_array_with_length(env, 2, &result) != napi_ok) return NULL;
   napi_set_element(env, result, 0, nb);
   napi_set_element(env, result, 1, arr);
   return result;
@@ -441,6 +445,7 @@ static napi_value write_file(napi_env env, napi_callback_info info) {
   if (lstat(fin, &st) < 0) return throw_errno(env, "lstat", errno);
   double *o;
   napi_value arr = make_stat_array(env, 1, &o);
+  if (!o) return NULL;
   fill_stat(o, &st);
   return arr;
 fail: {
@@ -472,9 +477,12 @@ static napi_value read_small(napi_env env, napi_callback_info info) {
     }
     return throw_errno(env, "open", errno);
   }
-  void *data;
-  napi_value buf;
-  napi_create_buffer(env, max, &data, &buf);
+  void *data = NULL;
+  napi_value buf = NULL;
+  if (napi_create_buffer(env, max, &data, &buf) != napi_ok || !data) {
+    close(fd);
+    return NULL;
+  }
   size_t got = 0;
   while (got < max) {
     ssize_t n = read(fd, (char *)data + got, max - got);
@@ -489,14 +497,14 @@ static napi_value read_small(napi_env env, napi_callback_info info) {
   }
   close(fd);
   if (got == max) return buf;
-  napi_value out, start, end, fn, args[2];
+  napi_value out = NULL, start = NULL, end = NULL, fn = NULL, args[2];
   /* buf.subarray(0, got) */
-  napi_get_named_property(env, buf, "subarray", &fn);
-  napi_create_double(env, 0, &start);
-  napi_create_double(env, (double)got, &end);
+  if (napi_get_named_property(env, buf, "subarray", &fn) != napi_ok || napi_create_double(env, 0, &start) != napi_ok ||
+      napi_create_double(env, (double)got, &end) != napi_ok)
+    return NULL;
   args[0] = start;
   args[1] = end;
-  napi_call_function(env, buf, fn, 2, args, &out);
+  if (napi_call_function(env, buf, fn, 2, args, &out) != napi_ok) return NULL;
   return out;
 }
 
@@ -594,7 +602,7 @@ static napi_value xxh64_js(napi_env env, napi_callback_info info) {
   if (get_hash_args(env, info, &data, &len, &seed) < 0) return NULL;
   unsigned char out[8];
   put_be64(out, xxh64(data, len, seed));
-  napi_value buf;
+  napi_value buf = NULL;
   napi_create_buffer_copy(env, 8, out, NULL, &buf);
   return buf;
 }
@@ -611,7 +619,7 @@ static napi_value hash16_js(napi_env env, napi_callback_info info) {
   unsigned char out[16];
   put_be64(out, xxh64(data, len, tag));
   put_be64(out + 8, xxh64(data, len, tag + (1ULL << 32)));
-  napi_value buf;
+  napi_value buf = NULL;
   napi_create_buffer_copy(env, 16, out, NULL, &buf);
   return buf;
 }
@@ -771,10 +779,10 @@ static napi_value chunk_windows(napi_env env, napi_callback_info info) {
       while (left > 0) {
         while (part_data == NULL || part_pos == part_len) {
           if (part >= part_count) { fail = "chunk data shorter than its extents"; break; }
-          napi_value el;
-          void *data;
-          napi_get_element(env, argv[1], part++, &el);
-          if (napi_get_typedarray_info(env, el, &type, &part_len, &data, &ab, &offset) != napi_ok || type != napi_uint8_array) {
+          napi_value el = NULL;
+          void *data = NULL;
+          if (napi_get_element(env, argv[1], part++, &el) != napi_ok ||
+              napi_get_typedarray_info(env, el, &type, &part_len, &data, &ab, &offset) != napi_ok || type != napi_uint8_array) {
             fail = "a chunk part is not a Uint8Array";
             break;
           }
@@ -797,7 +805,7 @@ static napi_value chunk_windows(napi_env env, napi_callback_info info) {
     napi_throw_error(env, NULL, fail);
     return NULL;
   }
-  napi_value buf;
+  napi_value buf = NULL;
   napi_create_buffer_copy(env, out.len, out.len ? out.p : (const void *)"", NULL, &buf);
   free(out.p);
   return buf;

@@ -1,8 +1,12 @@
+import { spawnSync } from "node:child_process";
 import crypto from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { xxhash64 } from "hash-wasm";
 import { describe, expect, it } from "vitest";
 import { hashChunkData } from "../../chunk-hash";
-import { loadNativeFs } from "./native-fs";
+import { loadNativeFs, nativeFsCachePath } from "./native-fs";
 
 const native = loadNativeFs();
 
@@ -83,4 +87,48 @@ describe("the addon's chunk windows", () => {
     expect(() => native.chunkWindows(ext, [7 as unknown as Uint8Array])).toThrow(/not a Uint8Array/);
     expect(native.chunkWindows(extentList([]), []).length).toBe(0);
   });
+});
+
+describe("the addon while its thread is terminated", () => {
+  it("never crashes the process: a call that cannot make its result returns nothing instead", () => {
+    // A sender ends its walker with terminate() when a session fails; the walker may be inside
+    // any call. Here a worker calls the addon in a loop and is terminated at random moments.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ferry-native-terminate-"));
+    try {
+      for (let i = 0; i < 200; i++) fs.writeFileSync(path.join(dir, `f${i}`), crypto.randomBytes(3000));
+      const addon = process.env.FERRY_NATIVE_FS ?? nativeFsCachePath();
+      const worker = `
+        const { parentPort, workerData } = require("node:worker_threads");
+        const native = require(workerData.addon);
+        const dir = Buffer.from(workerData.dir);
+        const file = Buffer.from(workerData.dir + "/f7");
+        const ext = Buffer.from([1, 0, 0, 0, 0, 0, 0, 0, 184, 11, 0, 0]);
+        parentPort.postMessage("ready");
+        for (;;) {
+          native.scanDir(dir);
+          native.readSmall(file, 5000);
+          native.lstat(file);
+          native.listXattrs(file);
+          native.hash16(new Uint8Array(3000), 1);
+          native.chunkWindows(ext, [new Uint8Array(3000)]);
+        }`;
+      const main = `
+        const { Worker } = require("node:worker_threads");
+        (async () => {
+          for (let i = 0; i < 60; i++) {
+            const w = new Worker(${JSON.stringify(worker)}, { eval: true, workerData: { addon: ${JSON.stringify(addon)}, dir: ${JSON.stringify(dir)} } });
+            await new Promise((resolve) => w.once("message", resolve));
+            await new Promise((resolve) => setTimeout(resolve, i % 7));
+            await w.terminate();
+          }
+          process.stdout.write("survived");
+        })();`;
+      const run = spawnSync(process.execPath, ["-e", main], { encoding: "utf8", timeout: 120_000 });
+      expect(run.signal, run.stderr.slice(0, 2000)).toBeNull();
+      expect(run.status, run.stderr.slice(0, 2000)).toBe(0);
+      expect(run.stdout).toBe("survived");
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 150_000);
 });
