@@ -282,13 +282,16 @@ static void fill_stat(double *o, const struct stat *st) {
   o[12] = (double)st->st_dev;
 }
 
-/* NULL (and *data NULL) when it cannot be made: the thread is being terminated, or memory ran out. */
+/*
+ * NULL when it cannot be made (the thread is being terminated, or memory ran out); *data may be
+ * NULL for no entries.
+ */
 static napi_value make_stat_array(napi_env env, size_t count, double **data) {
   napi_value ab = NULL, arr = NULL;
   void *raw = NULL;
   *data = NULL;
   if (napi_create_arraybuffer(env, count * NSTAT * sizeof(double), &raw, &ab) != napi_ok ||
-      napi_create_typedarray(env, napi_float64_array, count * NSTAT, ab, 0, &arr) != napi_ok)
+      napi_create_typedarray(env, napi_float64_array, count * NSTAT, ab, 0, &arr) != napi_ok || (count > 0 && !raw))
     return NULL;
   *data = raw;
   return arr;
@@ -312,7 +315,7 @@ static napi_value lstat_one(napi_env env, napi_callback_info info) {
   }
   double *o;
   napi_value arr = make_stat_array(env, 1, &o);
-  if (!o) return NULL;
+  if (!arr) return NULL;
   fill_stat(o, &st);
   return arr;
 }
@@ -362,10 +365,10 @@ static napi_value scan_dir(napi_env env, napi_callback_info info) {
   napi_value result = NULL, nb = NULL;
   double *o = NULL;
   napi_value arr = napi_create_buffer_copy(env, nbytes, names, NULL, &nb) == napi_ok ? make_stat_array(env, count, &o) : NULL;
-  if (o) for (size_t i = 0; i < count; i++) fill_stat(o + i * NSTAT, &sts[i]);
+  if (arr) for (size_t i = 0; i < count; i++) fill_stat(o + i * NSTAT, &sts[i]);
   free(sts);
   free(names);
-  if (!o || napi_create_array_with_length(env, 2, &result) != napi_ok) return NULL;
+  if (!arr || napi_create_array_with_length(env, 2, &result) != napi_ok) return NULL;
   napi_set_element(env, result, 0, nb);
   napi_set_element(env, result, 1, arr);
   return result;
@@ -445,7 +448,7 @@ static napi_value write_file(napi_env env, napi_callback_info info) {
   if (lstat(fin, &st) < 0) return throw_errno(env, "lstat", errno);
   double *o;
   napi_value arr = make_stat_array(env, 1, &o);
-  if (!o) return NULL;
+  if (!arr) return NULL;
   fill_stat(o, &st);
   return arr;
 fail: {

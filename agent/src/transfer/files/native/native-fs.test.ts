@@ -132,3 +132,21 @@ describe("the addon while its thread is terminated", () => {
     }
   }, 150_000);
 });
+
+describe("the addon's folder scan", () => {
+  it("lists an empty folder as no names and no stats, and a full one with a stat per name", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ferry-native-scan-"));
+    try {
+      const [names, stats] = native.scanDir(Buffer.from(dir));
+      expect(names.length).toBe(0);
+      expect(stats.length).toBe(0);
+      fs.writeFileSync(path.join(dir, "a"), "x");
+      fs.mkdirSync(path.join(dir, "b"));
+      const [names2, stats2] = native.scanDir(Buffer.from(dir));
+      expect(names2.toString("latin1").split("\0").filter(Boolean).sort()).toEqual(["a", "b"]);
+      expect(stats2.length).toBe(2 * 13);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
