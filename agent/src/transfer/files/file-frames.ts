@@ -26,8 +26,11 @@ export const FileFrame = {
   signature: 42,
 } as const;
 
-/** 2: files of one cell hash with the addon's hash16 (XXH64), not SHA-256. */
-export const FILES_PROTOCOL_VERSION = 2;
+/**
+ * 2: files of one cell hash with the addon's hash16 (XXH64), not SHA-256.
+ * 3: the target's index begins with a digest per folder (walk-index.ts encodeTargetIndex).
+ */
+export const FILES_PROTOCOL_VERSION = 3;
 
 export const filesHelloSchema = z.object({
   protocol: z.literal(FILES_PROTOCOL_VERSION),

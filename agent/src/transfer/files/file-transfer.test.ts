@@ -294,6 +294,44 @@ describe("incremental --sync", () => {
     expectSameTree(src, outDir);
   });
 
+  it("decides unchanged folders from their listing's fingerprint and the target's digest, and still finds every change", async () => {
+    const src = tmpDir("fingerprint-src");
+    for (const d of ["a/b", "c", "empty"]) fs.mkdirSync(path.join(src, d), { recursive: true });
+    for (let i = 0; i < 30; i++) fs.writeFileSync(path.join(src, "a", `f${i}`), `file ${i}\n`);
+    for (let i = 0; i < 10; i++) fs.writeFileSync(path.join(src, "a/b", `g${i}`), `deeper ${i}\n`);
+    fs.writeFileSync(path.join(src, "c/big.bin"), crypto.randomBytes(2 * MiB));
+    fs.symlinkSync("../a/f1", path.join(src, "c/link"));
+    // Two names of one file in two folders, the second met first in neither order in particular.
+    fs.linkSync(path.join(src, "a/f2"), path.join(src, "c/hard"));
+    const folders = 5; // "", a, a/b, c, empty
+    await send(src, { isSync: true });
+    expectSameTree(src, outDir);
+
+    const unchanged = await send(src, { isSync: true });
+    expect(unchanged.result.stats).toMatchObject({ put: 0, meta: 0, foldersByFingerprint: folders, foldersByDigest: folders });
+    expect(unchanged.result.contentBytes).toBe(0);
+
+    // A changed file and a chmod: their folders go the long way, the others are still kept whole.
+    fs.appendFileSync(path.join(src, "a/b/g3"), "changed\n");
+    fs.chmodSync(path.join(src, "c/big.bin"), 0o600);
+    const changed = await send(src, { isSync: true });
+    expect(changed.result.report.isVerified).toBe(true);
+    expect(changed.result.stats).toMatchObject({ put: 1, meta: 1, foldersByFingerprint: folders - 2 });
+    expectSameTree(src, outDir);
+
+    // The folders written last time are decided from their fingerprint again, the target's
+    // digest now computed from the records (their headers did not know it).
+    const again = await send(src, { isSync: true });
+    expect(again.result.stats).toMatchObject({ put: 0, meta: 0, foldersByFingerprint: folders, foldersByDigest: folders });
+
+    // A record the target's manifest holds differently (its owner says another mode) is found
+    // through the folder's digest, and the entry is sent.
+    fs.chmodSync(path.join(outDir, "a/f5"), 0o600);
+    const tampered = await send(src, { isSync: true });
+    expect(tampered.result.report.isVerified).toBe(true);
+    expectSameTree(src, outDir);
+  });
+
   it("writes afresh into a target folder removed between sessions, not into the removed one the receiver kept open", async () => {
     const src = tmpDir("removed-target-src");
     fs.mkdirSync(path.join(src, "small"));

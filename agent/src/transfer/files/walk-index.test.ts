@@ -1,7 +1,8 @@
+import crypto from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { BufWriter, EntryType, u32At, writeFacts, writeMeta, type EntryMeta } from "./entry-codec";
+import { BufWriter, EntryType, u32At, writeMeta, type EntryMeta } from "./entry-codec";
 import type { Stat } from "./fast-stat";
-import { fillCacheHashes, RecordFinder, SendCache, TargetIndex, writeCacheRecord } from "./walk-index";
+import { encodeTargetIndex, fillCacheHashes, RecordFinder, SendCache, TargetIndex, writeCacheRecord } from "./walk-index";
 import { CACHE_MAGIC } from "./walk-protocol";
 
 function meta(path: string, extra: Partial<EntryMeta> = {}): EntryMeta {
@@ -28,13 +29,13 @@ function stat(extra: Partial<Stat> = {}): Stat {
   return { ino: 42, mode: 0o100644, nlink: 1, uid: 1000, gid: 1000, rdev: 0, size: 5, blocks: 8, mtimeSec: 1_700_000_000, mtimeNsec: 123_456_789, ctimeSec: 1_700_000_001, ctimeNsec: 5, dev: 1, ...extra };
 }
 
+/** A stand-in for the addon's hash16: any 16-byte hash of the bytes will do for the index's layout. */
+function hash16(data: Uint8Array, tag: number): Buffer {
+  return crypto.createHash("sha256").update(data).update(String(tag)).digest().subarray(0, 16);
+}
+
 function index(entries: EntryMeta[]): TargetIndex {
-  const w = new BufWriter();
-  for (const e of entries) {
-    writeMeta(w, e);
-    writeFacts(w, { ino: 7, ctimeSec: 1, ctimeNsec: 2 });
-  }
-  return new TargetIndex(Buffer.from(w.result()));
+  return new TargetIndex(Buffer.from(encodeTargetIndex(entries.map((meta) => ({ meta, facts: { ino: 7, ctimeSec: 1, ctimeNsec: 2 } })), hash16)));
 }
 
 function cacheOf(records: [string, Stat, EntryMeta][]): Buffer {
@@ -51,6 +52,34 @@ describe("the walker's target index", () => {
     expect(t.get("b/c")).toMatchObject({ path: "b/c", type: EntryType.symlink, link: "../a", ino: 7 });
     expect(t.get("missing")).toBeUndefined();
     expect([...t.values()].map((e) => e.path)).toEqual(["a", "b/c"]);
+  });
+});
+
+describe("the target index's folder digests", () => {
+  it("are the XOR of each child's record hash, in any order, and change with any child's record and only for its folder", () => {
+    const entries = [meta(""), meta("a", { type: EntryType.dir }), meta("a/x"), meta("a/y"), meta("b"), meta("a/sub", { type: EntryType.dir }), meta("a/sub/z")];
+    const one = index(entries);
+    const shuffled = index([...entries].reverse());
+    for (const dir of ["", "a", "a/sub"]) expect(one.digestOf(dir)!.equals(shuffled.digestOf(dir)!), dir).toBe(true);
+    expect(one.digestOf("b")).toBeUndefined();
+    const w = new BufWriter();
+    writeMeta(w, meta("a/x"));
+    const hx = hash16(w.result(), 0);
+    w.reset();
+    writeMeta(w, meta("a/y"));
+    const hy = hash16(w.result(), 0);
+    w.reset();
+    writeMeta(w, meta("a/sub", { type: EntryType.dir }));
+    const hs = hash16(w.result(), 0);
+    expect(one.digestOf("a")!.equals(Buffer.from(hx.map((v, i) => v ^ hy[i]! ^ hs[i]!)))).toBe(true);
+    const changed = index(entries.map((e) => (e.path === "a/y" ? { ...e, mode: 0o600 } : e)));
+    expect(changed.digestOf("a")!.equals(one.digestOf("a")!)).toBe(false);
+    expect(changed.digestOf("")!.equals(one.digestOf("")!)).toBe(true);
+    expect(changed.digestOf("a/sub")!.equals(one.digestOf("a/sub")!)).toBe(true);
+    // Its records are found as before, past the digests.
+    expect(one.get("a/sub/z")).toMatchObject({ path: "a/sub/z", ino: 7 });
+    expect(one.size).toBe(entries.length);
+    expect(new TargetIndex(Buffer.alloc(0)).size).toBe(0);
   });
 });
 

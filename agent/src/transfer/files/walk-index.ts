@@ -7,7 +7,7 @@
  *     inode, size, mtime and ctime are the same (every change to content, mode, owner or xattrs
  *     moves ctime); its meta is the record as the target's manifest then kept it.
  */
-import { BufReader, BufWriter, FACTS_BYTES, readFacts, readMeta, skipMeta, u32At, writeMeta, type EntryMeta } from "./entry-codec";
+import { BufReader, BufWriter, FACTS_BYTES, parentOf, readFacts, readMeta, skipMeta, u32At, writeFacts, writeMeta, type EntryMeta, type TargetFacts } from "./entry-codec";
 import type { Stat } from "./fast-stat";
 import { CACHE_MAGIC } from "./walk-protocol";
 
@@ -38,6 +38,11 @@ function hashString(s: string): number {
 function pathIs(b: Buffer, o: number, rel: string): boolean {
   if (o + 4 + rel.length > b.length || u32At(b, o) !== rel.length) return false;
   for (let i = 0; i < rel.length; i++) if (b[o + 4 + i] !== rel.charCodeAt(i)) return false;
+  return true;
+}
+
+export function bytesEqual(a: Uint8Array, aStart: number, b: Uint8Array, bStart: number, n: number): boolean {
+  for (let i = 0; i < n; i++) if (a[aStart + i] !== b[bStart + i]) return false;
   return true;
 }
 
@@ -80,6 +85,34 @@ export class RecordFinder {
     if (o === undefined) return undefined;
     this.lastRel = rel;
     this.lastAt = o;
+    this.next = this.endOf(o);
+    return o;
+  }
+
+  /** The next lookup tries the record at o first. */
+  continueAt(o: number): void {
+    this.next = o;
+    this.lastRel = null;
+  }
+
+  /** The offset of the record whose path is src[start, start + n), or undefined. */
+  findBytes(src: Buffer, start: number, n: number): number | undefined {
+    const b = this.buf;
+    let o: number | undefined;
+    if (this.next + 4 + n <= b.length && u32At(b, this.next) === n && bytesEqual(b, this.next + 4, src, start, n)) o = this.next;
+    else {
+      const slots = this.table();
+      const mask = slots.length - 1;
+      for (let i = hashBytes(src, start, start + n) & mask; slots[i] !== 0; i = (i + 1) & mask) {
+        const at = slots[i]! - 1;
+        if (u32At(b, at) === n && bytesEqual(b, at + 4, src, start, n)) {
+          o = at;
+          break;
+        }
+      }
+    }
+    if (o === undefined) return undefined;
+    this.lastRel = null;
     this.next = this.endOf(o);
     return o;
   }
@@ -129,17 +162,78 @@ export class RecordFinder {
   }
 }
 
+/** Bytes of a folder's digest in the target's index (see encodeTargetIndex). */
+export const DIGEST_BYTES = 16;
+
+/**
+ * The receiver's index of what its manifest holds, as READY carries it:
+ *   u32 number of folders, then per folder: its path, and the XOR of hash16 (the addon's two
+ *     XXH64s) over the meta record of each entry the manifest holds directly in it;
+ *   then per entry: its meta record and facts.
+ * A folder's digest tells the sender at once whether the target holds exactly the records it
+ * expects for that folder's children, in any order.
+ */
+export function encodeTargetIndex(entries: Iterable<{ meta: EntryMeta; facts: TargetFacts }>, hash16: (data: Uint8Array, tag: number) => Buffer): Buffer {
+  const records = new BufWriter(1024 * 1024);
+  const digests = new Map<string, Buffer>();
+  // The root's record first: the walk looks it up first, before any folder's digest can serve.
+  const all = [...entries];
+  const root = all.findIndex((e) => e.meta.path === "");
+  if (root > 0) all.unshift(...all.splice(root, 1));
+  for (const { meta, facts } of all) {
+    const start = records.length;
+    writeMeta(records, meta);
+    if (meta.path !== "") {
+      const h = hash16(records.buf.subarray(start, records.length), 0);
+      const dir = parentOf(meta.path);
+      const d = digests.get(dir);
+      if (!d) digests.set(dir, h);
+      else for (let i = 0; i < DIGEST_BYTES; i++) d[i]! ^= h[i]!;
+    }
+    writeFacts(records, facts);
+  }
+  const w = new BufWriter(records.length + digests.size * 64 + 16);
+  w.u32(digests.size);
+  for (const [dir, d] of digests) {
+    w.str(dir);
+    w.raw(d, 0, DIGEST_BYTES);
+  }
+  const r = records.result();
+  w.raw(r, 0, r.length);
+  return w.result();
+}
+
 export class TargetIndex {
   /** Offset of each entry's meta record. */
   private readonly at: RecordFinder;
   private readonly decoded = new Map<string, TargetEntry>();
+  private readonly digests = new Map<string, Buffer>();
+  private readonly recordsStart: number;
 
+  /** An index as encodeTargetIndex makes it; an empty buffer for a target with no manifest. */
   constructor(private readonly buf: Buffer) {
-    this.at = new RecordFinder(buf, 0, (o) => skipMeta(buf, o) + FACTS_BYTES);
+    let o = 0;
+    if (buf.length > 0) {
+      const r = new BufReader(buf);
+      for (let n = r.u32(); n > 0; n--) {
+        const dir = r.str();
+        if (r.offset + DIGEST_BYTES > buf.length) throw new Error("target index truncated");
+        this.digests.set(dir, buf.subarray(r.offset, r.offset + DIGEST_BYTES));
+        r.offset += DIGEST_BYTES;
+      }
+      o = r.offset;
+    }
+    this.recordsStart = o;
+    this.at = new RecordFinder(buf, o, (at) => skipMeta(buf, at) + FACTS_BYTES);
   }
 
   get size(): number {
-    return this.buf.length === 0 ? 0 : this.at.size;
+    return this.recordsStart >= this.buf.length ? 0 : this.at.size;
+  }
+
+  /** The XOR of hash16 over the meta records of dir's children, as the target holds them. */
+  digestOf(dir: string): Buffer | undefined {
+    return this.digests.get(dir);
   }
 
   get(rel: string): TargetEntry | undefined {
@@ -157,6 +251,15 @@ export class TargetIndex {
 
   *values(): IterableIterator<TargetEntry> {
     for (const rel of this.at.paths()) yield this.get(rel)!;
+  }
+
+  /** As hasRecord, for the meta record buf[start, end), found by the path it begins with. */
+  hasRecordBytes(buf: Buffer, start: number, end: number): boolean {
+    const n = u32At(buf, start);
+    const o = this.at.findBytes(buf, start + 4, n);
+    if (o === undefined) return false;
+    const e = skipMeta(this.buf, o);
+    return e - o === end - start && this.buf.compare(buf, start, end, o, e) === 0;
   }
 
   /** True when the target's record of rel is, byte for byte, the meta record buf[start, end). */
@@ -244,13 +347,38 @@ export class SendCache {
    * flushCopies(w) before writing anything else to w, and before taking its result.
    */
   copyHit(w: BufWriter): void {
-    if (this.runEnd > this.runStart && this.recordStart === this.runEnd) {
-      this.runEnd = this.recordEnd;
+    this.copyRecord(w, this.recordStart, this.recordEnd);
+  }
+
+  /** The cached record buf[start, end) into w, as copyHit. */
+  copyRecord(w: BufWriter, start: number, end: number): void {
+    if (this.runEnd > this.runStart && start === this.runEnd) {
+      this.runEnd = end;
       return;
     }
     this.flushCopies(w);
-    this.runStart = this.recordStart;
-    this.runEnd = this.recordEnd;
+    this.runStart = start;
+    this.runEnd = end;
+  }
+
+  /** The next lookup tries the record at o first (the walker read up to it by itself). */
+  continueAt(o: number): void {
+    this.at?.continueAt(o);
+  }
+
+  /**
+   * The cached records of dir's children, when dir's listing (names and every child's stat) had
+   * the fingerprint fp at the last verified send: the block starts at `start` and holds `count`
+   * entry records, in the order of the listing.
+   */
+  block(dir: string, fp: Buffer): { start: number; count: number; targetDigest: Buffer | null } | null {
+    const o = this.at?.find(`\0${dir}`);
+    if (o === undefined) return null;
+    const fpAt = o + 4 + u32At(this.buf, o);
+    if (!bytesEqual(this.buf, fpAt, fp, 0, FINGERPRINT_BYTES)) return null;
+    const digestAt = fpAt + FINGERPRINT_BYTES;
+    const digest = this.buf.subarray(digestAt, digestAt + DIGEST_BYTES);
+    return { start: digestAt + DIGEST_BYTES + 4, count: u32At(this.buf, digestAt + DIGEST_BYTES), targetDigest: digest.some((b) => b !== 0) ? digest : null };
   }
 
   flushCopies(w: BufWriter): void {
@@ -263,10 +391,45 @@ export class SendCache {
   }
 }
 
-function cacheRecordEnd(data: Buffer, o: number): number {
-  const lengthAt = o + 4 + u32At(data, o) + FIXED_BYTES;
+/** Bytes of a folder's listing fingerprint (see writeBlockHeader). */
+export const FINGERPRINT_BYTES = 24;
+
+/** A block header's path begins with a NUL, which no entry's path holds. */
+function isBlockHeader(data: Buffer, o: number): boolean {
+  return u32At(data, o) > 0 && data[o + 4] === 0;
+}
+
+/** Just past the record at o: an entry's or a block header's. */
+export function cacheRecordEnd(data: Buffer, o: number): number {
+  const n = u32At(data, o);
+  if (n > 0 && data[o + 4] === 0) return o + 4 + n + FINGERPRINT_BYTES + DIGEST_BYTES + 4;
+  const lengthAt = o + 4 + n + FIXED_BYTES;
   return lengthAt + 4 + u32At(data, lengthAt);
 }
+
+/** Where an entry record's meta (which begins with its path) starts; it ends with the record. */
+export function cacheMetaStart(data: Buffer, o: number): number {
+  return o + 4 + u32At(data, o) + FIXED_BYTES + 4;
+}
+
+/**
+ * Appends the header of dir's block: the records of dir's children follow it, in the order of its
+ * listing. Its path is a NUL and dir (so no entry's lookup finds it), then the listing's
+ * fingerprint, the target's digest of dir (see encodeTargetIndex) under which every record of
+ * the block was found to be the target's own (zeros: not known), and the number of records.
+ * The caller sets the last two at the returned offsets once the block is written.
+ */
+export function writeBlockHeader(w: BufWriter, dir: string, fp: Buffer): { digestAt: number; countAt: number } {
+  w.str(`\0${dir}`);
+  w.raw(fp, 0, FINGERPRINT_BYTES);
+  const digestAt = w.length;
+  w.raw(ZERO_DIGEST, 0, DIGEST_BYTES);
+  const countAt = w.length;
+  w.u32(0);
+  return { digestAt, countAt };
+}
+
+const ZERO_DIGEST = Buffer.alloc(16);
 
 /** Appends rel's cache record: its stat now and the meta the target will keep for it. */
 export function writeCacheRecord(w: BufWriter, rel: string, st: Stat, e: EntryMeta): void {
@@ -293,6 +456,12 @@ export function fillCacheHashes(cache: Buffer, streamed: Map<string, Buffer>): B
   const r = new BufReader(cache);
   w.str(r.str());
   for (let o = r.offset; o < cache.length; ) {
+    if (isBlockHeader(cache, o)) {
+      const end = cacheRecordEnd(cache, o);
+      w.raw(cache, o, end);
+      o = end;
+      continue;
+    }
     const rel = pathAt(cache, o);
     const lengthAt = o + 4 + rel.length + FIXED_BYTES;
     const end = lengthAt + 4 + cache.readUInt32LE(lengthAt);

@@ -1,7 +1,7 @@
 import type { MessagePort } from "node:worker_threads";
 
 /** First string of the sender's hash cache file; another value means another format. */
-export const CACHE_MAGIC = "ferry-files-cache-5";
+export const CACHE_MAGIC = "ferry-files-cache-6";
 
 /** Messages between the sender's main thread and its walker (walk-worker.ts). */
 export interface WalkerInput {
@@ -39,6 +39,10 @@ export interface WalkStats {
   copied: number;
   /** Large files sent as a delta against the target's version. */
   deltas: number;
+  /** Folders whose children were decided from their listing's fingerprint, with no lookup per child (walk-worker.ts keepFolder). */
+  foldersByFingerprint: number;
+  /** Of those, folders the target's digest showed to hold exactly the cached records. */
+  foldersByDigest: number;
 }
 
 export interface LargeFile {

@@ -7,15 +7,15 @@
  */
 import fs from "node:fs";
 import { parentPort, receiveMessageOnPort, workerData } from "node:worker_threads";
-import { BufWriter, Content, EntryType, encodeXattrs, EMPTY, isSameMeta, joinPath, Op, writeRecord, type EntryMeta, type EntryTypeCode } from "./entry-codec";
+import { BufWriter, Content, EntryType, encodeXattrs, EMPTY, isSameMeta, joinPath, Op, u32At, writeRecord, type EntryMeta, type EntryTypeCode } from "./entry-codec";
 import { splitNames, statAt, typeOfMode, type Stat } from "./fast-stat";
 import { DELTA_MIN_BYTES } from "./delta";
 import { compileExcludes } from "./exclude-glob";
 import { CELL_BYTES, cellCount, cellHash, fileHashFromCells, smallFileHash } from "./file-hash";
 import { devKey, readMountInfo, SKIPPED_FS_TYPES } from "./mount-types";
-import { loadNativeFs } from "./native/native-fs";
+import { loadNativeFs, ST, STAT_FIELDS } from "./native/native-fs";
 import { TreePaths } from "./tree-paths";
-import { SendCache, TargetIndex, writeCacheRecord, type TargetEntry } from "./walk-index";
+import { cacheMetaStart, cacheRecordEnd, DIGEST_BYTES, SendCache, TargetIndex, writeBlockHeader, writeCacheRecord, type TargetEntry } from "./walk-index";
 import { CACHE_MAGIC, type LargeFile, type WalkerInput, type WalkerMessage, type WalkStats } from "./walk-protocol";
 
 const input = workerData as WalkerInput;
@@ -71,7 +71,24 @@ const cache = new SendCache(input.cache ? Buffer.from(input.cache) : null);
 const newCache = new BufWriter(1024 * 1024);
 newCache.str(CACHE_MAGIC);
 
-const stats: WalkStats = { entries: 0, files: 0, dirs: 0, symlinks: 0, hardlinks: 0, specials: 0, bytes: 0, put: 0, meta: 0, keep: 0, inlineBytes: 0, chunkedBytes: 0, copied: 0, deltas: 0 };
+const stats: WalkStats = {
+  entries: 0,
+  files: 0,
+  dirs: 0,
+  symlinks: 0,
+  hardlinks: 0,
+  specials: 0,
+  bytes: 0,
+  put: 0,
+  meta: 0,
+  keep: 0,
+  inlineBytes: 0,
+  chunkedBytes: 0,
+  copied: 0,
+  deltas: 0,
+  foldersByFingerprint: 0,
+  foldersByDigest: 0,
+};
 const firstNameOf = new Map<string, string>();
 const isPutPath = new Set<string>();
 let nextFileId = 1;
@@ -184,9 +201,13 @@ function cachedHash(rel: string, st: Stat): Buffer | null {
   return h && h.length > 0 ? h : null;
 }
 
+/** Entry records written to the new cache (each folder's block header counts its own). */
+let cacheRecords = 0;
+
 function remember(rel: string, st: Stat, e: EntryMeta): void {
   cache.flushCopies(newCache);
   writeCacheRecord(newCache, rel, st, e);
+  cacheRecords++;
 }
 
 function emit(op: number, e: EntryMeta, content = 0, data: Buffer | null = null, copyFrom = "", fileId = 0): void {
@@ -255,9 +276,10 @@ function visitFile(rel: string, st: Stat, e: EntryMeta, force: boolean): void {
     const first = firstNameOf.get(key);
     if (first !== undefined && first !== rel) {
       stats.hardlinks++;
-      remember(rel, st, e);
       e.isHardlink = true;
       e.link = first;
+      // Cached as the target will record it: a link to the first name.
+      remember(rel, st, e);
       const t = target!.get(rel);
       const tf = target!.get(first);
       if (!force && t && tf && t.type === EntryType.file && t.ino === tf.ino && !isPutPath.has(first)) keepOrMeta(e, t);
@@ -291,6 +313,7 @@ function keepIfUnchanged(rel: string, st: Stat, type: EntryTypeCode): boolean {
   if ((type === EntryType.file && st.nlink > 1) || !cache.hit(rel, st)) return false;
   if (!target!.hasRecord(rel, cache.bytes, cache.metaStart, cache.recordEnd)) return false;
   cache.copyHit(newCache);
+  cacheRecords++;
   if (type === EntryType.file) {
     stats.files++;
     stats.bytes += st.size;
@@ -348,66 +371,214 @@ function lstatOrNull(rel: string): Stat | null {
   return null;
 }
 
+/**
+ * A folder's listing as scanDir gave it (names, and every child's stat but its access time),
+ * reduced to FINGERPRINT_BYTES: XXH64 of the names, then two XXH64s of the stat doubles.
+ */
+function fingerprint(raw: Buffer, scan: Float64Array): Buffer {
+  return Buffer.concat([native.xxh64(raw, 0), native.hash16(new Uint8Array(scan.buffer, scan.byteOffset, scan.byteLength), 0)]);
+}
+
+/** The latin1 path of a child: its folder's path and its name's bytes in the listing. */
+function childPath(dir: string, raw: Buffer, start: number, end: number): string {
+  return joinPath(dir, raw.toString("latin1", start, end));
+}
+
+/** A subfolder goes on the walk's stack unless it holds a filesystem whose contents are not copied. */
+function pushFolder(stack: { rel: string; dev: number }[], rel: string, st: Stat, dev: number): void {
+  if (st.dev !== dev) {
+    const m = mounts.get(devKey(BigInt(st.dev)));
+    if (m && SKIPPED_FS_TYPES.has(m.fsType)) {
+      note("skipped", rel, `contents not copied: ${m.fsType} filesystem (pseudo, memory-backed or shared)`);
+      return;
+    }
+  }
+  stack.push({ rel, dev: st.dev });
+}
+
+function visitOrNote(rel: string, st: Stat, type: EntryTypeCode): boolean {
+  try {
+    visit(rel, st, type, false);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") {
+      note("vanished", rel, "vanished during the walk");
+      return false;
+    }
+    throw error;
+  }
+}
+
+/**
+ * A folder whose listing has the fingerprint the last verified send cached for it: no child
+ * changed since (every change to a child moves its ctime), so each child's cached record holds
+ * its meta. When the target's digest of the folder is the one its block was last found under
+ * (or, computed, the XOR of the block's records), the target holds exactly those records, and
+ * every child is kept with no string or object made for it; otherwise each is looked up in the
+ * target's index, and one it does not hold byte for byte goes the long way. A file with several
+ * names has its first name noted, as visitFile does. Returns the target digest every record was
+ * found under (for the new block's header), zeros when one was not, or null, with nothing done,
+ * when the listing and the cached block do not line up record for record.
+ */
+function keepFolder(dir: string, raw: Buffer, scan: Float64Array, dev: number, block: { start: number; count: number; targetDigest: Buffer | null }, stack: { rel: string; dev: number }[]): Buffer | null {
+  const cb = cache.bytes;
+  const count = scan.length / STAT_FIELDS;
+  const prefix = dir === "" ? 0 : dir.length + 1;
+  const nameEnds = new Int32Array(count);
+  const recordOf = new Int32Array(count).fill(-1);
+  let p = block.start;
+  let matched = 0;
+  for (let i = 0, start = 0; i < count; i++) {
+    let end = start;
+    while (end < raw.length && raw[end] !== 0) end++;
+    if (end >= raw.length) return null;
+    nameEnds[i] = end;
+    const mode = scan[i * STAT_FIELDS + ST.mode]!;
+    const isStateFolder = dir === "" && end - start === 6 && raw.toString("latin1", start, end) === ".ferry";
+    if (mode !== 0 && typeOfMode(mode) !== 0 && !isStateFolder) {
+      const n = end - start;
+      if (matched === block.count || u32At(cb, p) !== prefix + n || cb[p + 4] === 0) return null;
+      for (let k = 0; k < dir.length; k++) if (cb[p + 4 + k] !== dir.charCodeAt(k)) return null;
+      if (prefix > 0 && cb[p + 4 + dir.length] !== 0x2f) return null;
+      for (let k = 0; k < n; k++) if (cb[p + 4 + prefix + k] !== raw[start + k]) return null;
+      recordOf[i] = p;
+      p = cacheRecordEnd(cb, p);
+      matched++;
+    }
+    start = end + 1;
+  }
+  if (matched !== block.count) return null;
+  const targetDigest = target!.digestOf(dir) ?? null;
+  // An empty folder is as cached when the target holds nothing in it either.
+  let isTargetAsCached = matched === 0 && !targetDigest;
+  if (targetDigest && matched > 0) {
+    if (block.targetDigest) isTargetAsCached = block.targetDigest.equals(targetDigest);
+    else {
+      // Not known from the last send: the XOR of the block's records, as encodeTargetIndex makes it.
+      const digest = Buffer.alloc(DIGEST_BYTES);
+      for (let i = 0; i < count; i++) {
+        const at = recordOf[i]!;
+        if (at < 0) continue;
+        const h = native.hash16(cb.subarray(cacheMetaStart(cb, at), cacheRecordEnd(cb, at)), 0);
+        for (let k = 0; k < DIGEST_BYTES; k++) digest[k]! ^= h[k]!;
+      }
+      isTargetAsCached = digest.equals(targetDigest);
+    }
+  }
+  if (isTargetAsCached) stats.foldersByDigest++;
+  let isEveryRecordTheTargets = true;
+  for (let i = 0, start = 0; i < count; start = nameEnds[i]! + 1, i++) {
+    const o = i * STAT_FIELDS;
+    const mode = scan[o + ST.mode]!;
+    const type = typeOfMode(mode);
+    const at = recordOf[i]!;
+    if (at < 0) {
+      const rel = childPath(dir, raw, start, nameEnds[i]!);
+      if (mode === 0) note("vanished", rel, "vanished during the walk");
+      else if (type === 0) note("skipped", rel, "socket skipped (a socket is created by the program that listens on it)");
+      else note("skipped", rel, "a top-level .ferry folder would collide with the receiver's state folder");
+      continue;
+    }
+    const end = cacheRecordEnd(cb, at);
+    if (!isTargetAsCached && !target!.hasRecordBytes(cb, cacheMetaStart(cb, at), end)) {
+      isEveryRecordTheTargets = false;
+      const rel = childPath(dir, raw, start, nameEnds[i]!);
+      const st = statAt(scan, i);
+      // Its cache lookup finds the record where it is, with no table of them all.
+      cache.continueAt(at);
+      if (visitOrNote(rel, st, type as EntryTypeCode) && type === EntryType.dir) pushFolder(stack, rel, st, dev);
+      continue;
+    }
+    cache.copyRecord(newCache, at, end);
+    cacheRecords++;
+    if (type === EntryType.file) {
+      stats.files++;
+      stats.bytes += scan[o + ST.size]!;
+      // A file with several names: the first met stays the one others link to (see visitFile).
+      if (scan[o + ST.nlink]! > 1) {
+        const rel = childPath(dir, raw, start, nameEnds[i]!);
+        const key = `${scan[o + ST.dev]}:${scan[o + ST.ino]}`;
+        const first = firstNameOf.get(key);
+        if (first === undefined) firstNameOf.set(key, rel);
+        else if (first !== rel) stats.hardlinks++;
+      }
+    } else if (type === EntryType.dir) stats.dirs++;
+    else if (type === EntryType.symlink) stats.symlinks++;
+    else stats.specials++;
+    batch.u8(Op.keep);
+    batch.lengthAndBytes(cb, at + 4, u32At(cb, at));
+    batchCount++;
+    stats.entries++;
+    stats.keep++;
+    if (batch.length >= input.batchBytes || batchCount >= 20000) flush();
+    if (type === EntryType.dir) pushFolder(stack, childPath(dir, raw, start, nameEnds[i]!), statAt(scan, i), dev);
+  }
+  // The next folder's block is likely next.
+  cache.continueAt(p);
+  return isEveryRecordTheTargets && targetDigest ? targetDigest : ZERO_DIGEST;
+}
+
+const ZERO_DIGEST = Buffer.alloc(DIGEST_BYTES);
+
 function walk(): void {
   const rootSt = lstatOrNull("");
   if (!rootSt || typeOfMode(rootSt.mode) !== EntryType.dir) throw new Error(`${input.root} is not a directory`);
+  // Every folder's records go into the new cache together, after its header (see writeBlockHeader):
+  // nothing is decided before the target's index is here.
+  takeIndex(true);
   visit("", rootSt, EntryType.dir, false);
   const stack: { rel: string; dev: number }[] = [{ rel: "", dev: rootSt.dev }];
   while (stack.length > 0) {
     const { rel: dir, dev } = stack.pop()!;
-    let names: string[];
-    let stats: Float64Array;
+    let raw: Buffer;
+    let scan: Float64Array;
     try {
-      const [raw, st] = native.scanDir(paths.abs(dir));
-      names = splitNames(raw);
-      stats = st;
+      [raw, scan] = native.scanDir(paths.abs(dir));
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === "ENOENT" || code === "ENOTDIR") note("vanished", dir, "folder vanished during the walk");
       else note("error", dir, `cannot list folder: ${(error as Error).message}`);
       continue;
     }
-    for (let i = 0; i < names.length; i++) {
-      const rel = joinPath(dir, names[i]!);
-      if (dir === "" && rel === ".ferry") {
-        note("skipped", rel, "a top-level .ferry folder would collide with the receiver's state folder");
-        continue;
-      }
-      const st = statAt(stats, i);
-      if (st.mode === 0) {
-        note("vanished", rel, "vanished during the walk");
-        continue;
-      }
-      const type = typeOfMode(st.mode);
-      if (isExcluded(rel, type === EntryType.dir)) continue;
-      if (type === 0) {
-        note("skipped", rel, "socket skipped (a socket is created by the program that listens on it)");
-        continue;
-      }
-      try {
-        visit(rel, st, type, false);
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code === "ENOENT") {
-          note("vanished", rel, "vanished during the walk");
-          continue;
-        }
-        throw error;
-      }
-      if (type !== EntryType.dir) continue;
-      if (st.dev !== dev) {
-        const m = mounts.get(devKey(BigInt(st.dev)));
-        if (m && SKIPPED_FS_TYPES.has(m.fsType)) {
-          note("skipped", rel, `contents not copied: ${m.fsType} filesystem (pseudo, memory-backed or shared)`);
-          continue;
-        }
-      }
-      stack.push({ rel, dev: st.dev });
-    }
+    const fp = fingerprint(raw, scan);
+    cache.flushCopies(newCache);
+    const header = writeBlockHeader(newCache, dir, fp);
+    const recordsBefore = cacheRecords;
+    // With exclusions, which children get a record depends on more than the listing.
+    const block = input.excludes.length === 0 ? cache.block(dir, fp) : null;
+    const digest = block ? keepFolder(dir, raw, scan, dev, block, stack) : null;
+    if (digest) stats.foldersByFingerprint++;
+    else walkFolder(dir, raw, scan, dev, stack);
+    cache.flushCopies(newCache);
+    if (digest) digest.copy(newCache.buf, header.digestAt);
+    newCache.buf.writeUInt32LE(cacheRecords - recordsBefore, header.countAt);
   }
-  takeIndex(true);
   decideWaiting();
   flush();
+}
+
+/** Each child of a folder the long way: the cache and the target's index looked up by its path. */
+function walkFolder(dir: string, raw: Buffer, scan: Float64Array, dev: number, stack: { rel: string; dev: number }[]): void {
+  const names = splitNames(raw);
+  for (let i = 0; i < names.length; i++) {
+    const rel = joinPath(dir, names[i]!);
+    if (dir === "" && rel === ".ferry") {
+      note("skipped", rel, "a top-level .ferry folder would collide with the receiver's state folder");
+      continue;
+    }
+    const st = statAt(scan, i);
+    if (st.mode === 0) {
+      note("vanished", rel, "vanished during the walk");
+      continue;
+    }
+    const type = typeOfMode(st.mode);
+    if (isExcluded(rel, type === EntryType.dir)) continue;
+    if (type === 0) {
+      note("skipped", rel, "socket skipped (a socket is created by the program that listens on it)");
+      continue;
+    }
+    if (visitOrNote(rel, st, type) && type === EntryType.dir) pushFolder(stack, rel, st, dev);
+  }
 }
 
 function resend(list: string[]): void {
@@ -431,7 +602,7 @@ parentPort!.on("message", (m: { t: "start" } | { t: "resend"; paths: string[] })
     if (m.t === "start") {
       trace("start");
       walk();
-      trace("done");
+      trace(`done (${stats.foldersByFingerprint} folders decided from their listing's fingerprint, ${stats.foldersByDigest} of them by the target's digest)`);
       cache.flushCopies(newCache);
       const c = newCache.result();
       post({ t: "done", stats, cache: c.buffer.slice(c.byteOffset, c.byteOffset + c.length) as ArrayBuffer });

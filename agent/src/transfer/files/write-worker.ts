@@ -12,7 +12,6 @@ import zlib from "node:zlib";
 import { crc32 } from "../frames";
 import {
   BufReader,
-  BufWriter,
   Content,
   decodeXattrs,
   displayPath,
@@ -25,8 +24,6 @@ import {
   parentOf,
   readRecord,
   toPathBuffer,
-  writeFacts,
-  writeMeta,
   type EntryMeta,
   type Record,
   type TargetFacts,
@@ -36,6 +33,7 @@ import type { ConsistencyReport, TransferNote } from "./file-frames";
 import { DeltaOp, deltaBlockBytes, signatureOfFile } from "./delta";
 import { CELL_BYTES, cellHash, fileHashFromCells, smallFileHash } from "./file-hash";
 import { ManifestLog } from "./manifest-log";
+import { encodeTargetIndex } from "./walk-index";
 import { splitNames, statAt, typeOfMode, type Stat } from "./fast-stat";
 import { loadNativeFs, WRITE_CHOWN, WRITE_SPARSE } from "./native/native-fs";
 import { TreePaths } from "./tree-paths";
@@ -721,12 +719,7 @@ function onFileEnd(fileId: number, isOk: boolean, isVanished: boolean, hash: Buf
  * moved) fails the check at the end of the round and is sent again.
  */
 function buildIndex(): ArrayBuffer {
-  const w = new BufWriter(1024 * 1024);
-  for (const m of manifest.entries.values()) {
-    writeMeta(w, m.meta);
-    writeFacts(w, m.facts);
-  }
-  const out = w.result();
+  const out = encodeTargetIndex(manifest.entries.values(), native.hash16);
   return out.buffer.slice(out.byteOffset, out.byteOffset + out.length) as ArrayBuffer;
 }
 
