@@ -371,14 +371,32 @@ export class SendCache {
    * the fingerprint fp at the last verified send: the block starts at `start` and holds `count`
    * entry records, in the order of the listing.
    */
-  block(dir: string, fp: Buffer): { start: number; count: number; targetDigest: Buffer | null } | null {
+  block(dir: string, fp: Buffer): CachedBlock | null {
     const o = this.at?.find(`\0${dir}`);
     if (o === undefined) return null;
     const fpAt = o + 4 + u32At(this.buf, o);
-    if (!bytesEqual(this.buf, fpAt, fp, 0, FINGERPRINT_BYTES)) return null;
     const digestAt = fpAt + FINGERPRINT_BYTES;
     const digest = this.buf.subarray(digestAt, digestAt + DIGEST_BYTES);
-    return { start: digestAt + DIGEST_BYTES + 4, count: u32At(this.buf, digestAt + DIGEST_BYTES), targetDigest: digest.some((b) => b !== 0) ? digest : null };
+    return {
+      start: digestAt + DIGEST_BYTES + 4,
+      count: u32At(this.buf, digestAt + DIGEST_BYTES),
+      isListingSame: bytesEqual(this.buf, fpAt, fp, 0, FINGERPRINT_BYTES),
+      targetDigest: digest.some((b) => b !== 0) ? digest : null,
+    };
+  }
+
+  /** Whether the entry record at o holds this stat (inode, size, mtime and ctime), as hit() checks. */
+  isRecordOf(o: number, ino: number, size: number, mtimeSec: number, mtimeNsec: number, ctimeSec: number, ctimeNsec: number): boolean {
+    const b = this.buf;
+    const p = o + 4 + u32At(b, o);
+    return (
+      b.readDoubleLE(p) === ino &&
+      b.readDoubleLE(p + 8) === size &&
+      b.readDoubleLE(p + 16) === mtimeSec &&
+      b.readUInt32LE(p + 24) === mtimeNsec &&
+      b.readDoubleLE(p + 28) === ctimeSec &&
+      b.readUInt32LE(p + 36) === ctimeNsec
+    );
   }
 
   flushCopies(w: BufWriter): void {
@@ -389,6 +407,17 @@ export class SendCache {
   get bytes(): Buffer {
     return this.buf;
   }
+}
+
+/** A folder's block in the send cache (see writeBlockHeader). */
+export interface CachedBlock {
+  /** Offset of its first entry record, and how many follow. */
+  start: number;
+  count: number;
+  /** Whether the folder's listing has the fingerprint the block was written under: no child changed. */
+  isListingSame: boolean;
+  /** The target's digest of the folder under which every record was found to be the target's own, if known. */
+  targetDigest: Buffer | null;
 }
 
 /** Bytes of a folder's listing fingerprint (see writeBlockHeader). */

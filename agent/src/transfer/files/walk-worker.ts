@@ -15,7 +15,7 @@ import { CELL_BYTES, cellCount, cellHash, fileHashFromCells, smallFileHash } fro
 import { devKey, readMountInfo, SKIPPED_FS_TYPES } from "./mount-types";
 import { loadNativeFs, ST, STAT_FIELDS } from "./native/native-fs";
 import { TreePaths } from "./tree-paths";
-import { cacheMetaStart, cacheRecordEnd, DIGEST_BYTES, SendCache, TargetIndex, writeBlockHeader, writeCacheRecord, type TargetEntry } from "./walk-index";
+import { cacheMetaStart, cacheRecordEnd, DIGEST_BYTES, SendCache, TargetIndex, writeBlockHeader, writeCacheRecord, type CachedBlock, type TargetEntry } from "./walk-index";
 import { CACHE_MAGIC, type LargeFile, type WalkerInput, type WalkerMessage, type WalkStats } from "./walk-protocol";
 
 const input = workerData as WalkerInput;
@@ -410,9 +410,10 @@ function visitOrNote(rel: string, st: Stat, type: EntryTypeCode): boolean {
 }
 
 /**
- * A folder whose listing has the fingerprint the last verified send cached for it: no child
- * changed since (every change to a child moves its ctime), so each child's cached record holds
- * its meta. When the target's digest of the folder is the one its block was last found under
+ * A folder whose children are the ones the last verified send cached for it, in the same order.
+ * When its listing has the fingerprint cached with them, no child changed since (every change to
+ * a child moves its ctime); otherwise a child whose inode, size, mtime and ctime are its record's
+ * did not, and only the others go the long way. An unchanged child's cached record holds its meta. When the target's digest of the folder is the one its block was last found under
  * (or, computed, the XOR of the block's records), the target holds exactly those records, and
  * every child is kept with no string or object made for it; otherwise each is looked up in the
  * target's index, and one it does not hold byte for byte goes the long way. A file with several
@@ -420,7 +421,7 @@ function visitOrNote(rel: string, st: Stat, type: EntryTypeCode): boolean {
  * found under (for the new block's header), zeros when one was not, or null, with nothing done,
  * when the listing and the cached block do not line up record for record.
  */
-function keepFolder(dir: string, raw: Buffer, scan: Float64Array, dev: number, block: { start: number; count: number; targetDigest: Buffer | null }, stack: { rel: string; dev: number }[]): Buffer | null {
+function keepFolder(dir: string, raw: Buffer, scan: Float64Array, dev: number, block: CachedBlock, stack: { rel: string; dev: number }[]): Buffer | null {
   const cb = cache.bytes;
   const count = scan.length / STAT_FIELDS;
   const prefix = dir === "" ? 0 : dir.length + 1;
@@ -480,7 +481,9 @@ function keepFolder(dir: string, raw: Buffer, scan: Float64Array, dev: number, b
       continue;
     }
     const end = cacheRecordEnd(cb, at);
-    if (!isTargetAsCached && !target!.hasRecordBytes(cb, cacheMetaStart(cb, at), end)) {
+    const isUnchanged =
+      block.isListingSame || cache.isRecordOf(at, scan[o + ST.ino]!, scan[o + ST.size]!, scan[o + ST.mtimeSec]!, scan[o + ST.mtimeNsec]!, scan[o + ST.ctimeSec]!, scan[o + ST.ctimeNsec]!);
+    if (!isUnchanged || (!isTargetAsCached && !target!.hasRecordBytes(cb, cacheMetaStart(cb, at), end))) {
       isEveryRecordTheTargets = false;
       const rel = childPath(dir, raw, start, nameEnds[i]!);
       const st = statAt(scan, i);
@@ -547,8 +550,8 @@ function walk(): void {
     // With exclusions, which children get a record depends on more than the listing.
     const block = input.excludes.length === 0 ? cache.block(dir, fp) : null;
     const digest = block ? keepFolder(dir, raw, scan, dev, block, stack) : null;
-    if (digest) stats.foldersByFingerprint++;
-    else walkFolder(dir, raw, scan, dev, stack);
+    if (!digest) walkFolder(dir, raw, scan, dev, stack);
+    else if (block!.isListingSame) stats.foldersByFingerprint++;
     cache.flushCopies(newCache);
     if (digest) digest.copy(newCache.buf, header.digestAt);
     newCache.buf.writeUInt32LE(cacheRecords - recordsBefore, header.countAt);
