@@ -72,6 +72,12 @@ const notes: TransferNote[] = [];
 const namesOfInode = new Map<number, Set<string>>();
 /** Entries this session created or changed: the check at the end reads them back in full. */
 const writtenThisSession = new Set<string>();
+/**
+ * Kept entries whose target stat had the manifest's facts when their record arrived, by the
+ * stat object then in targetNow: one still there (nothing this session wrote replaced it) needs
+ * no check at the round's end.
+ */
+const provenOnArrival = new Map<string, Stat>();
 /** Every entry of the target as it is now: walked when the session starts, then kept current. */
 let targetNow: Map<string, Stat> | null = null;
 interface OpenFile {
@@ -550,6 +556,9 @@ function applyRecord(r: ReturnType<typeof readRecord>): void {
       return;
     }
     source.set(rel, m.meta);
+    // Checked now, while the sender still walks, rather than in the round's end (see finishRound).
+    const st = targetNow?.get(rel);
+    if (st && m.meta.type !== EntryType.dir && !m.meta.isHardlink && typeOfMode(st.mode) === m.meta.type && isSameFacts(m.facts, st)) provenOnArrival.set(rel, st);
     if (m.meta.type === EntryType.dir) knownDirs.add(rel);
     if (m.meta.type === EntryType.file && m.meta.isHardlink) {
       const st = lstatOrNull(rel);
@@ -816,6 +825,7 @@ function finishRound(round: number, senderNotes: TransferNote[]): { report: Cons
       missing.push(p);
       continue;
     }
+    if (provenOnArrival.get(p) === st && !writtenThisSession.has(p)) continue;
     if (!isSameEntry(p, e, st, now, provenInode)) different.push(p);
   }
   const again = new Set([...resend, ...different, ...missing].filter((p) => !unfixable.has(p) && source.has(p)));
