@@ -6,12 +6,13 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import tls from "node:tls";
 import { FrameChannel } from "../frame-channel";
-import { controlFrame, FrameType, parseControlPayload } from "../frames";
+import { controlFrame, crc32, encodeHeader, FrameType, parseControlPayload } from "../frames";
 import { startReceiver, type RunningReceiver, type SessionResult } from "../receiver";
 import { clientTlsOptions } from "../tls-credentials";
-import { FILES_PROTOCOL_VERSION } from "./file-frames";
+import { FileFrame, FILES_PROTOCOL_VERSION } from "./file-frames";
 import { TransferError } from "../sender";
-import { toPathBuffer } from "./entry-codec";
+import { BufWriter, Content, EntryType, Op, toPathBuffer, writeRecord, type EntryMeta } from "./entry-codec";
+import { smallFileHash } from "./file-hash";
 import { sendFiles, type FileSendOptions } from "./file-sender";
 import { loadNativeFs } from "./native/native-fs";
 import { canMountTmpfs, diffTrees, hasCommand, isRoot, snapshotTree } from "./testing/tree-snapshot";
@@ -520,6 +521,45 @@ describe("authentication", () => {
     );
     socket.destroy();
     expect((await receiver.nextSession()).isOk).toBe(false);
+  });
+
+  it("ends a session whose sender names a path outside the target, put or kept, in words and with nothing written there", async () => {
+    for (const op of [Op.put, Op.keep]) {
+      const escape = path.join(work, `escaped-${op}`);
+      const socket = tls.connect({ host: "127.0.0.1", port, ...clientTlsOptions({ kind: "token", token: TOKEN }) });
+      await new Promise<void>((resolve, reject) => socket.once("secureConnect", () => resolve()).once("error", reject));
+      const channel = new FrameChannel(socket);
+      await channel.send(controlFrame(FileFrame.hello, { protocol: FILES_PROTOCOL_VERSION, kind: "files", isSync: false, excludes: [], sourceLabel: "a crafted sender" }));
+      expect((await channel.next()).type).toBe(FileFrame.ready);
+      const w = new BufWriter();
+      const meta: EntryMeta = {
+        path: `../${path.basename(escape)}`,
+        type: EntryType.file,
+        mode: 0o644,
+        uid: 0,
+        gid: 0,
+        mtimeSec: 1_700_000_000,
+        mtimeNsec: 0,
+        size: 4,
+        rdev: 0,
+        link: "",
+        isHardlink: false,
+        isSparse: false,
+        xattrs: Buffer.alloc(0),
+        hash: smallFileHash(Buffer.from("evil")),
+      };
+      writeRecord(w, op, meta, Content.inline, Buffer.from("evil"));
+      const payload = Buffer.from(w.result());
+      channel.write([encodeHeader({ type: FileFrame.batch, flags: 0, disk: 0, wireLength: payload.length, offset: 0, rawLength: payload.length, checksum: crc32([payload]), seq: 0 }), payload]);
+      await channel.send(controlFrame(FileFrame.roundEnd, { round: 1, notes: [] }));
+      let reply = await channel.next();
+      while (reply.type !== FrameType.error) reply = await channel.next();
+      expect((parseControlPayload(reply.payload).body as { message: string }).message, String(op)).toMatch(/unsafe path from the sender: "\.\.\/escaped-/);
+      socket.destroy();
+      expect((await receiver.nextSession()).isOk).toBe(false);
+      expect(fs.existsSync(escape), escape).toBe(false);
+      expect(fs.readdirSync(path.dirname(outDir)).filter((n) => n.includes("escaped"))).toEqual([]);
+    }
   });
 
   it("refuses paths that would leave the target", async () => {
