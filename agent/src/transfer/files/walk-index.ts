@@ -255,16 +255,15 @@ export class TargetIndex {
 
   /** As hasRecord, for the meta record buf[start, end), found by the path it begins with. */
   hasRecordBytes(buf: Buffer, start: number, end: number): boolean {
-    const n = u32At(buf, start);
-    const o = this.at.findBytes(buf, start + 4, n);
-    if (o === undefined) return false;
-    const e = skipMeta(this.buf, o);
-    return e - o === end - start && this.buf.compare(buf, start, end, o, e) === 0;
+    return this.isRecordAt(this.at.findBytes(buf, start + 4, u32At(buf, start)), buf, start, end);
   }
 
   /** True when the target's record of rel is, byte for byte, the meta record buf[start, end). */
   hasRecord(rel: string, buf: Buffer, start: number, end: number): boolean {
-    const o = this.at.find(rel);
+    return this.isRecordAt(this.at.find(rel), buf, start, end);
+  }
+
+  private isRecordAt(o: number | undefined, buf: Buffer, start: number, end: number): boolean {
     if (o === undefined) return false;
     const e = skipMeta(this.buf, o);
     return e - o === end - start && this.buf.compare(buf, start, end, o, e) === 0;
@@ -309,20 +308,9 @@ export class SendCache {
   /** Whether rel is as cached (same inode, size, mtime and ctime); if so, sets the bounds above. */
   hit(rel: string, st: Stat): boolean {
     const o = this.at?.find(rel);
-    if (o === undefined) return false;
+    if (o === undefined || !this.isRecordOf(o, st.ino, st.size, st.mtimeSec, st.mtimeNsec, st.ctimeSec, st.ctimeNsec)) return false;
     const b = this.buf;
-    let p = o + 4 + rel.length;
-    if (
-      b.readDoubleLE(p) !== st.ino ||
-      b.readDoubleLE(p + 8) !== st.size ||
-      b.readDoubleLE(p + 16) !== st.mtimeSec ||
-      b.readUInt32LE(p + 24) !== st.mtimeNsec ||
-      b.readDoubleLE(p + 28) !== st.ctimeSec ||
-      b.readUInt32LE(p + 36) !== st.ctimeNsec
-    ) {
-      return false;
-    }
-    p += FIXED_BYTES;
+    const p = o + 4 + rel.length + FIXED_BYTES;
     this.recordStart = o;
     this.metaStart = p + 4;
     this.recordEnd = this.metaStart + b.readUInt32LE(p);

@@ -314,19 +314,24 @@ function keepIfUnchanged(rel: string, st: Stat, type: EntryTypeCode): boolean {
   if (!target!.hasRecord(rel, cache.bytes, cache.metaStart, cache.recordEnd)) return false;
   cache.copyHit(newCache);
   cacheRecords++;
+  batch.u8(Op.keep);
+  batch.str(rel);
+  countKept(type, st.size);
+  return true;
+}
+
+/** The counts of an entry kept as cached, whose KEEP record was just written to the batch. */
+function countKept(type: EntryTypeCode, size: number): void {
   if (type === EntryType.file) {
     stats.files++;
-    stats.bytes += st.size;
+    stats.bytes += size;
   } else if (type === EntryType.dir) stats.dirs++;
   else if (type === EntryType.symlink) stats.symlinks++;
   else stats.specials++;
-  batch.u8(Op.keep);
-  batch.str(rel);
   batchCount++;
   stats.entries++;
   stats.keep++;
   if (batch.length >= input.batchBytes || batchCount >= 20000) flush();
-  return true;
 }
 
 function visit(rel: string, st: Stat, type: EntryTypeCode, force: boolean): void {
@@ -413,8 +418,9 @@ function visitOrNote(rel: string, st: Stat, type: EntryTypeCode): boolean {
  * A folder whose children are the ones the last verified send cached for it, in the same order.
  * When its listing has the fingerprint cached with them, no child changed since (every change to
  * a child moves its ctime); otherwise a child whose inode, size, mtime and ctime are its record's
- * did not, and only the others go the long way. An unchanged child's cached record holds its meta. When the target's digest of the folder is the one its block was last found under
- * (or, computed, the XOR of the block's records), the target holds exactly those records, and
+ * did not, and only the others go the long way. An unchanged child's cached record holds its
+ * meta. When the target's digest of the folder is the one its block was last found under (or,
+ * computed, the XOR of the block's records), the target holds exactly those records, and
  * every child is kept with no string or object made for it; otherwise each is looked up in the
  * target's index, and one it does not hold byte for byte goes the long way. A file with several
  * names has its first name noted, as visitFile does. Returns the target digest every record was
@@ -494,26 +500,17 @@ function keepFolder(dir: string, raw: Buffer, scan: Float64Array, dev: number, b
     }
     cache.copyRecord(newCache, at, end);
     cacheRecords++;
-    if (type === EntryType.file) {
-      stats.files++;
-      stats.bytes += scan[o + ST.size]!;
-      // A file with several names: the first met stays the one others link to (see visitFile).
-      if (scan[o + ST.nlink]! > 1) {
-        const rel = childPath(dir, raw, start, nameEnds[i]!);
-        const key = `${scan[o + ST.dev]}:${scan[o + ST.ino]}`;
-        const first = firstNameOf.get(key);
-        if (first === undefined) firstNameOf.set(key, rel);
-        else if (first !== rel) stats.hardlinks++;
-      }
-    } else if (type === EntryType.dir) stats.dirs++;
-    else if (type === EntryType.symlink) stats.symlinks++;
-    else stats.specials++;
+    // A file with several names: the first met stays the one others link to (see visitFile).
+    if (type === EntryType.file && scan[o + ST.nlink]! > 1) {
+      const rel = childPath(dir, raw, start, nameEnds[i]!);
+      const key = `${scan[o + ST.dev]}:${scan[o + ST.ino]}`;
+      const first = firstNameOf.get(key);
+      if (first === undefined) firstNameOf.set(key, rel);
+      else if (first !== rel) stats.hardlinks++;
+    }
     batch.u8(Op.keep);
     batch.lengthAndBytes(cb, at + 4, u32At(cb, at));
-    batchCount++;
-    stats.entries++;
-    stats.keep++;
-    if (batch.length >= input.batchBytes || batchCount >= 20000) flush();
+    countKept(type as EntryTypeCode, scan[o + ST.size]!);
     if (type === EntryType.dir) pushFolder(stack, childPath(dir, raw, start, nameEnds[i]!), statAt(scan, i), dev);
   }
   // The next folder's block is likely next.

@@ -593,6 +593,13 @@ static int get_hash_args(napi_env env, napi_callback_info info, const unsigned c
   return 0;
 }
 
+/* A Buffer holding a copy of n bytes; NULL (nothing) when it cannot be made. */
+static napi_value buffer_copy_of(napi_env env, const void *bytes, size_t n) {
+  napi_value buf = NULL;
+  if (napi_create_buffer_copy(env, n, n ? bytes : (const void *)"", NULL, &buf) != napi_ok) return NULL;
+  return buf;
+}
+
 static void put_be64(unsigned char *out, uint64_t h) {
   for (int i = 0; i < 8; i++) out[i] = (unsigned char)(h >> (56 - 8 * i));
 }
@@ -605,9 +612,7 @@ static napi_value xxh64_js(napi_env env, napi_callback_info info) {
   if (get_hash_args(env, info, &data, &len, &seed) < 0) return NULL;
   unsigned char out[8];
   put_be64(out, xxh64(data, len, seed));
-  napi_value buf = NULL;
-  napi_create_buffer_copy(env, 8, out, NULL, &buf);
-  return buf;
+  return buffer_copy_of(env, out, sizeof out);
 }
 
 /*
@@ -622,9 +627,7 @@ static napi_value hash16_js(napi_env env, napi_callback_info info) {
   unsigned char out[16];
   put_be64(out, xxh64(data, len, tag));
   put_be64(out + 8, xxh64(data, len, tag + (1ULL << 32)));
-  napi_value buf = NULL;
-  napi_create_buffer_copy(env, 16, out, NULL, &buf);
-  return buf;
+  return buffer_copy_of(env, out, sizeof out);
 }
 
 /* XXH64 over several pieces in turn (the streaming form of xxh64 above: same result). */
@@ -808,8 +811,7 @@ static napi_value chunk_windows(napi_env env, napi_callback_info info) {
     napi_throw_error(env, NULL, fail);
     return NULL;
   }
-  napi_value buf = NULL;
-  napi_create_buffer_copy(env, out.len, out.len ? out.p : (const void *)"", NULL, &buf);
+  napi_value buf = buffer_copy_of(env, out.p, out.len);
   free(out.p);
   return buf;
 }
