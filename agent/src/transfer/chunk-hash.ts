@@ -1,5 +1,5 @@
 import crypto from "node:crypto";
-import { createXXHash128, createXXHash64 } from "hash-wasm";
+import type { IHasher } from "hash-wasm";
 import { loadNativeFs, type NativeFs } from "./files/native/native-fs";
 
 /** Bytes of a chunk's root hash (XXH128). */
@@ -26,8 +26,27 @@ export const WINDOW_RECORD_BYTES = 4 + 8;
  * source's own data is what is hashed. The pieces' positions are in the window digest so that a
  * block that stops or starts being allocated changes the window even when its bytes do not.
  */
-const windowHasher = await createXXHash64();
-const rootHasher = await createXXHash128();
+let windowHash: IHasher | null = null;
+let rootHash: IHasher | null = null;
+let loading: Promise<void> | null = null;
+
+/**
+ * Loads hash-wasm and makes the two hashers, once: the block-level sender and receiver await this
+ * before their first chunk. Loading it is left to them so that a file transfer, and every worker
+ * thread, starts without compiling it (it cost each thread about 75 ms).
+ */
+export function readyChunkHash(): Promise<void> {
+  loading ??= (async () => {
+    const { createXXHash64, createXXHash128 } = await import("hash-wasm");
+    [windowHash, rootHash] = await Promise.all([createXXHash64(), createXXHash128()]);
+  })();
+  return loading;
+}
+
+function loaded(h: IHasher | null): IHasher {
+  if (!h) throw new Error("the chunk hash was used before readyChunkHash() resolved");
+  return h;
+}
 
 export interface ChunkDigest {
   root: Buffer;
@@ -58,14 +77,16 @@ function nativeHasher(): NativeFs | null {
 export function hashChunkData(ext: Uint8Array, parts: readonly Uint8Array[], windowsBy: "auto" | "wasm" = "auto"): ChunkDigest {
   const fast = windowsBy === "auto" ? nativeHasher() : null;
   const windows = fast ? fast.chunkWindows(ext, parts) : windowRecordsWasm(ext, parts);
-  rootHasher.init();
-  rootHasher.update(Uint8Array.of(DATA_TAG_BYTE));
-  rootHasher.update(ext);
-  rootHasher.update(windows);
-  return { root: Buffer.from(rootHasher.digest("binary")), windows };
+  const h = loaded(rootHash);
+  h.init();
+  h.update(Uint8Array.of(DATA_TAG_BYTE));
+  h.update(ext);
+  h.update(windows);
+  return { root: Buffer.from(h.digest("binary")), windows };
 }
 
 function windowRecordsWasm(ext: Uint8Array, parts: readonly Uint8Array[]): Buffer {
+  const windowHasher = loaded(windowHash);
   const dv = new DataView(ext.buffer, ext.byteOffset, ext.byteLength);
   const count = dv.getUint32(0, true);
   const records: Buffer[] = [];
@@ -119,10 +140,11 @@ function windowRecordsWasm(ext: Uint8Array, parts: readonly Uint8Array[]): Buffe
 
 /** An all-zero chunk travels as its extent list alone and hashes as such; the tag keeps it apart. */
 export function hashZeroChunk(extents: Uint8Array): Buffer {
-  rootHasher.init();
-  rootHasher.update(Uint8Array.of(ZERO_TAG_BYTE));
-  rootHasher.update(extents);
-  return Buffer.from(rootHasher.digest("binary"));
+  const h = loaded(rootHash);
+  h.init();
+  h.update(Uint8Array.of(ZERO_TAG_BYTE));
+  h.update(extents);
+  return Buffer.from(h.digest("binary"));
 }
 
 /** Window indexes whose digest differs between two window lists (or that only `next` has). */

@@ -6,7 +6,7 @@ import zlib from "node:zlib";
 import { BLOCK_PROTOCOL_VERSION, helloSchema, verifiedSchema, type Hello } from "../protocol/v1/transfer";
 import { assertSameProtocol } from "./protocol-version";
 import { bufferPool } from "./buffer-pool";
-import { HASH_BYTES, WINDOW_BYTES, encodeHashTable, hashChunkData, hashZeroChunk, tableDigest } from "./chunk-hash";
+import { HASH_BYTES, WINDOW_BYTES, encodeHashTable, hashChunkData, hashZeroChunk, readyChunkHash, tableDigest } from "./chunk-hash";
 import { decodeExtents, windowPieces, type Extent } from "./chunk-plan";
 import { statTarget } from "./device-size";
 import { FrameChannel } from "./frame-channel";
@@ -450,6 +450,7 @@ async function runSession(
           const body = parseControlPayload(f.payload).body;
           assertSameProtocol(body, BLOCK_PROTOCOL_VERSION, "block");
           const hello = helloSchema.parse(body);
+          await readyChunkHash();
           current = await openTarget(hello, options, channel, checkpointBytes, log);
           const known = current.isResume ? current.writer.state.chunks : new Map<number, Buffer>();
           log(`${hello.name}: receiving ${hello.size} bytes into ${current.writer.targetPath}${current.isResume ? `, resuming with ${known.size} chunks in place` : ""}`);

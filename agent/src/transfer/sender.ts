@@ -13,6 +13,7 @@ import {
   encodeDigestTable,
   hashChunkData,
   hashZeroChunk,
+  readyChunkHash,
   tableDigest,
   type ChunkDigest,
 } from "./chunk-hash";
@@ -484,7 +485,9 @@ async function sendDisk(
 
 /** Sends each disk in turn over one TLS connection; resolves only when every disk is verified. */
 export async function sendDisks(options: SendOptions): Promise<DiskSendResult[]> {
+  const hashReady = readyChunkHash();
   const channel = await connect(options);
+  await hashReady;
   const limiter = options.speedLimit ?? new SpeedLimit(options.limitBytesPerSecond ?? null);
   const inbox = new Inbox(channel, (rate) => {
     limiter.setReceiverCap(rate);

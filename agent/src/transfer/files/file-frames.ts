@@ -29,8 +29,9 @@ export const FileFrame = {
 /**
  * 2: files of one cell hash with the addon's hash16 (XXH64), not SHA-256.
  * 3: the target's index begins with a digest per folder (walk-index.ts encodeTargetIndex).
+ * 4: a large file's cells hash with hash16 too (file-hash.ts), not as block-level chunks.
  */
-export const FILES_PROTOCOL_VERSION = 3;
+export const FILES_PROTOCOL_VERSION = 4;
 
 export const filesHelloSchema = z.object({
   protocol: z.literal(FILES_PROTOCOL_VERSION),

@@ -1,34 +1,28 @@
 import crypto from "node:crypto";
-import { hashChunkData } from "../chunk-hash";
 import { loadNativeFs } from "./native/native-fs";
 
 /**
  * A file's content hash, the same on both ends whichever way its bytes travelled: a file of up to
  * one cell hashes as 16 bytes of XXH64 under two seeds (the addon's hash16, tag 3), computed where
  * its bytes are (the walker, the writer); a larger one as SHA-256(0x02 || size || its cells'
- * hashes), each cell hashed as a block-level chunk of one extent (chunk-hash.ts, xxHash), and a
- * hole as a known constant without reading it. Like the chunk hash, it detects damage and change,
- * not forgery: TLS authenticates the link, and the source's own bytes are what is hashed. A
- * SHA-256 object per small file cost more than reading the file.
+ * hashes), each cell hashed the same way under tag 4, and a hole as a known constant without
+ * reading it. It detects damage and change, not forgery: TLS authenticates the link, and the
+ * source's own bytes are what is hashed. A SHA-256 object per small file cost more than reading
+ * the file. Nothing here loads hash-wasm (the block-level chunk hash): every thread of a file
+ * transfer starts without compiling it.
  */
 export const CELL_BYTES = 4 * 1024 * 1024;
 const TREE_TAG = 2;
 const SMALL_TAG = 3;
+const CELL_TAG = 4;
 const native = loadNativeFs();
 
 export function smallFileHash(data: Uint8Array): Buffer {
   return native.hash16(data, SMALL_TAG);
 }
 
-function oneExtent(length: number): Buffer {
-  const ext = Buffer.alloc(12);
-  ext.writeUInt32LE(1, 0);
-  ext.writeUInt32LE(length, 8);
-  return ext;
-}
-
 export function cellHash(data: Uint8Array): Buffer {
-  return hashChunkData(oneExtent(data.length), [data]).root;
+  return native.hash16(data, CELL_TAG);
 }
 
 const zeroCells = new Map<number, Buffer>();

@@ -221,7 +221,7 @@ export async function receiveFileSession(
   } finally {
     if (isBusy) {
       busyTargets.delete(options.outDir);
-      keepWriterReady({ outDir: options.outDir, checkpointBytes: options.checkpointBytes });
+      keepWriterReady({ outDir: options.outDir, checkpointBytes: options.checkpointBytes, traceOrigin: performance.timeOrigin });
     }
   }
 
@@ -233,7 +233,7 @@ export async function receiveFileSession(
       if (busyTargets.has(options.outDir)) throw new Error(`another file session is writing to ${options.outDir}`);
       busyTargets.add(options.outDir);
       isBusy = true;
-      const input: WriterInput = { outDir: options.outDir, checkpointBytes: options.checkpointBytes };
+      const input: WriterInput = { outDir: options.outDir, checkpointBytes: options.checkpointBytes, traceOrigin: performance.timeOrigin };
       const session = { isSync: hello.isSync, excludes: hello.excludes, sourceLabel: hello.sourceLabel };
       writer = takeWriter(input);
       trace("hello");

@@ -1,7 +1,7 @@
 import type { MessagePort } from "node:worker_threads";
 
 /** First string of the sender's hash cache file; another value means another format. */
-export const CACHE_MAGIC = "ferry-files-cache-6";
+export const CACHE_MAGIC = "ferry-files-cache-7";
 
 /** Messages between the sender's main thread and its walker (walk-worker.ts). */
 export interface WalkerInput {

@@ -9,6 +9,8 @@ export interface WriterInput {
   helperDone?: SharedArrayBuffer;
   /** Flush data and append the manifest after this many bytes (receive --checkpoint); default 1 GiB. */
   checkpointBytes?: number;
+  /** The receiver's performance.timeOrigin: FERRY_TRACE times are counted from it. */
+  traceOrigin?: number;
 }
 
 /** What a session tells its writer, which may have been started (and read the manifest) before. */

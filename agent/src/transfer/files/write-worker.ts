@@ -41,6 +41,8 @@ import type { HelperJob, HelperResult } from "./write-helper";
 import type { WriterInput, WriterRequest, WriterReply, WriterSession } from "./write-protocol";
 
 const input = workerData as WriterInput;
+/** FERRY_TRACE=1: phase times on stderr (milliseconds since the receiver started), for tuning. */
+const trace = process.env.FERRY_TRACE ? (what: string) => process.stderr.write(`trace write ${(performance.timeOrigin + performance.now() - (input.traceOrigin ?? performance.timeOrigin)).toFixed(0)} ${what}\n`) : () => undefined;
 const native = loadNativeFs();
 const isRoot = process.getuid?.() === 0;
 const outLatin1 = Buffer.from(input.outDir, "utf8").toString("latin1");
@@ -913,6 +915,7 @@ parentPort!.on("message", (m: WriterRequest) => {
         // While the sender walks its tree, this one walks the target (and removes what killed
         // sessions left under temporary names); from here on every change made is recorded in it.
         targetNow = walkTarget();
+        trace("target walked");
         return;
       }
       case "batch":
@@ -932,7 +935,9 @@ parentPort!.on("message", (m: WriterRequest) => {
         reply({ t: "consumed", bytes: m.data.byteLength });
         return;
       case "finishRound":
+        trace("round end");
         lastRound = finishRound(m.round, m.notes);
+        trace("round checked");
         reply({ t: "report", report: lastRound.report, resend: lastRound.resend, bytesWritten, entriesWritten });
         return;
       case "complete":

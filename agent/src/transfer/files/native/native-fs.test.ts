@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { xxhash64 } from "hash-wasm";
 import { describe, expect, it } from "vitest";
-import { hashChunkData } from "../../chunk-hash";
+import { hashChunkData, readyChunkHash } from "../../chunk-hash";
 import { loadNativeFs, nativeFsCachePath } from "./native-fs";
 
 const native = loadNativeFs();
@@ -50,7 +50,8 @@ describe("the addon's chunk windows", () => {
     return b;
   }
 
-  it("are the bytes hash-wasm makes, for extents inside, across and between windows, and data split anywhere", () => {
+  it("are the bytes hash-wasm makes, for extents inside, across and between windows, and data split anywhere", async () => {
+    await readyChunkHash();
     let seed = 11;
     const rand = (n: number) => {
       seed = (seed * 1103515245 + 12345) % 2 ** 31;
