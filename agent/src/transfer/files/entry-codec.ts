@@ -14,7 +14,16 @@ export const Op = {
   meta: 2,
   /** Already right on the target (by its manifest): nothing to do but verify. */
   keep: 3,
+  /**
+   * A KEEP for every child the target's index showed in a folder, named with the folder's digest
+   * in that index (walk-index.ts): the sender found each of them unchanged. A child that did
+   * change follows with its own record, which replaces the KEEP.
+   */
+  keepFolder: 4,
 } as const;
+
+/** Bytes of a folder's digest in the target's index and in a KEEP_FOLDER record. */
+export const DIGEST_BYTES = 16;
 
 export const Content = { none: 0, inline: 1, chunked: 2, copyFrom: 3, delta: 4 } as const;
 
@@ -303,11 +312,28 @@ export function writeRecord(w: BufWriter, op: number, e: EntryMeta, content = 0,
   else if (content === Content.chunked || content === Content.delta) w.u32(fileId);
 }
 
-export type DecodedRecord = { op: typeof Op.keep; path: string } | (Record & { op: typeof Op.put | typeof Op.meta });
+/** A KEEP_FOLDER record: the folder's path, then its digest in the target's index. */
+export function writeKeepFolder(w: BufWriter, dir: string, digest: Buffer): void {
+  w.u8(Op.keepFolder);
+  w.str(dir);
+  w.raw(digest, 0, DIGEST_BYTES);
+}
+
+export type DecodedRecord =
+  | { op: typeof Op.keep; path: string }
+  | { op: typeof Op.keepFolder; path: string; digest: Buffer }
+  | (Record & { op: typeof Op.put | typeof Op.meta });
 
 export function readRecord(r: BufReader): DecodedRecord {
   const op = r.u8();
   if (op === Op.keep) return { op: Op.keep, path: r.str() };
+  if (op === Op.keepFolder) {
+    const path = r.str();
+    if (r.offset + DIGEST_BYTES > r.buf.length) throw new Error("record truncated");
+    const digest = Buffer.from(r.buf.subarray(r.offset, r.offset + DIGEST_BYTES));
+    r.offset += DIGEST_BYTES;
+    return { op: Op.keepFolder, path, digest };
+  }
   if (op !== Op.put && op !== Op.meta) throw new Error(`unknown record op ${op}`);
   // One object per record, all fields at once: batches hold tens of thousands of them.
   const rec = readMeta(r, op) as Record;

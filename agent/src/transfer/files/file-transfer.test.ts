@@ -11,12 +11,13 @@ import { startReceiver, type RunningReceiver, type SessionResult } from "../rece
 import { clientTlsOptions } from "../tls-credentials";
 import { FileFrame, FILES_PROTOCOL_VERSION } from "./file-frames";
 import { TransferError } from "../sender";
-import { BufWriter, Content, EntryType, Op, toPathBuffer, writeRecord, type EntryMeta } from "./entry-codec";
+import { BufWriter, Content, EntryType, Op, toPathBuffer, writeKeepFolder, writeRecord, type EntryMeta } from "./entry-codec";
 import { smallFileHash } from "./file-hash";
 import { sendFiles, type FileSendOptions } from "./file-sender";
 import { loadNativeFs } from "./native/native-fs";
 import { canMountTmpfs, diffTrees, hasCommand, isRoot, snapshotTree } from "./testing/tree-snapshot";
 import { TreePaths } from "./tree-paths";
+import { TargetIndex } from "./walk-index";
 
 const TOKEN = "files-test-token-8c1d";
 const MiB = 1024 * 1024;
@@ -309,15 +310,19 @@ describe("incremental --sync", () => {
     expectSameTree(src, outDir);
 
     const unchanged = await send(src, { isSync: true });
-    expect(unchanged.result.stats).toMatchObject({ put: 0, meta: 0, foldersByFingerprint: folders, foldersByDigest: folders });
+    // Every folder with children travels as one KEEP_FOLDER record ("empty" has none to keep).
+    expect(unchanged.result.stats).toMatchObject({ put: 0, meta: 0, keep: 48, foldersByFingerprint: folders, foldersByDigest: folders, keptFolders: folders - 1 });
     expect(unchanged.result.contentBytes).toBe(0);
+    expect(unchanged.result.report).toMatchObject({ total: 48, different: 0, missing: 0, extra: 0, isVerified: true });
 
     // A changed file and a chmod: their folders go the long way, the others are still kept whole.
     fs.appendFileSync(path.join(src, "a/b/g3"), "changed\n");
     fs.chmodSync(path.join(src, "c/big.bin"), 0o600);
     const changed = await send(src, { isSync: true });
     expect(changed.result.report.isVerified).toBe(true);
-    expect(changed.result.stats).toMatchObject({ put: 1, meta: 1, foldersByFingerprint: folders - 2 });
+    // Still kept whole: the two changed children follow their folder's KEEP_FOLDER with their own records.
+    expect(changed.result.stats).toMatchObject({ put: 1, meta: 1, foldersByFingerprint: folders - 2, keptFolders: folders - 1 });
+    expect(changed.result.report).toMatchObject({ total: 48, different: 0, missing: 0 });
     expectSameTree(src, outDir);
 
     // The folders written last time are decided from their fingerprint again, the target's
@@ -560,6 +565,29 @@ describe("authentication", () => {
       expect(fs.existsSync(escape), escape).toBe(false);
       expect(fs.readdirSync(path.dirname(outDir)).filter((n) => n.includes("escaped"))).toEqual([]);
     }
+  });
+
+  it("ends a session whose sender keeps a folder under a digest the receiver's index did not show, with nothing kept", async () => {
+    const socket = tls.connect({ host: "127.0.0.1", port, ...clientTlsOptions({ kind: "token", token: TOKEN }) });
+    await new Promise<void>((resolve, reject) => socket.once("secureConnect", () => resolve()).once("error", reject));
+    const channel = new FrameChannel(socket);
+    await channel.send(controlFrame(FileFrame.hello, { protocol: FILES_PROTOCOL_VERSION, kind: "files", isSync: true, excludes: [], sourceLabel: "a crafted sender" }));
+    const ready = await channel.next();
+    expect(ready.type).toBe(FileFrame.ready);
+    // The index names the folders it holds: the root's digest, flipped in one bit.
+    const index = new TargetIndex(Buffer.from(parseControlPayload(ready.payload).blob));
+    const digest = Buffer.from(index.digestOf("")!);
+    digest[0]! ^= 1;
+    const w = new BufWriter();
+    writeKeepFolder(w, "", digest);
+    const payload = Buffer.from(w.result());
+    channel.write([encodeHeader({ type: FileFrame.batch, flags: 0, disk: 0, wireLength: payload.length, offset: 0, rawLength: payload.length, checksum: crc32([payload]), seq: 0 }), payload]);
+    await channel.send(controlFrame(FileFrame.roundEnd, { round: 1, notes: [] }));
+    let reply = await channel.next();
+    while (reply.type !== FrameType.error) reply = await channel.next();
+    expect((parseControlPayload(reply.payload).body as { message: string }).message).toMatch(/kept folder "" as a target index this receiver did not send showed it/);
+    socket.destroy();
+    expect((await receiver.nextSession()).isOk).toBe(false);
   });
 
   it("refuses paths that would leave the target", async () => {

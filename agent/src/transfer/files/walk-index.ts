@@ -7,7 +7,7 @@
  *     inode, size, mtime and ctime are the same (every change to content, mode, owner or xattrs
  *     moves ctime); its meta is the record as the target's manifest then kept it.
  */
-import { BufReader, BufWriter, FACTS_BYTES, parentOf, readFacts, readMeta, skipMeta, u32At, writeFacts, writeMeta, type EntryMeta, type TargetFacts } from "./entry-codec";
+import { BufReader, BufWriter, DIGEST_BYTES, FACTS_BYTES, parentOf, readFacts, readMeta, skipMeta, u32At, writeFacts, writeMeta, type EntryMeta, type TargetFacts } from "./entry-codec";
 import type { Stat } from "./fast-stat";
 import { CACHE_MAGIC } from "./walk-protocol";
 
@@ -162,8 +162,13 @@ export class RecordFinder {
   }
 }
 
-/** Bytes of a folder's digest in the target's index (see encodeTargetIndex). */
-export const DIGEST_BYTES = 16;
+export { DIGEST_BYTES };
+
+/** A folder of the target's index: its digest, and the paths of the children it covers. */
+export interface TargetFolder {
+  digest: Buffer;
+  paths: string[];
+}
 
 /**
  * The receiver's index of what its manifest holds, as READY carries it:
@@ -171,9 +176,14 @@ export const DIGEST_BYTES = 16;
  *     XXH64s) over the meta record of each entry the manifest holds directly in it;
  *   then per entry: its meta record and facts.
  * A folder's digest tells the sender at once whether the target holds exactly the records it
- * expects for that folder's children, in any order.
+ * expects for that folder's children, in any order. `folders`, when given, gets each folder's
+ * digest and children: what a KEEP_FOLDER naming that digest keeps.
  */
-export function encodeTargetIndex(entries: Iterable<{ meta: EntryMeta; facts: TargetFacts }>, hash16: (data: Uint8Array, tag: number) => Buffer): Buffer {
+export function encodeTargetIndex(
+  entries: Iterable<{ meta: EntryMeta; facts: TargetFacts }>,
+  hash16: (data: Uint8Array, tag: number) => Buffer,
+  folders?: Map<string, TargetFolder>,
+): Buffer {
   const records = new BufWriter(1024 * 1024);
   const digests = new Map<string, Buffer>();
   // The root's record first: the walk looks it up first, before any folder's digest can serve.
@@ -187,8 +197,13 @@ export function encodeTargetIndex(entries: Iterable<{ meta: EntryMeta; facts: Ta
       const h = hash16(records.buf.subarray(start, records.length), 0);
       const dir = parentOf(meta.path);
       const d = digests.get(dir);
-      if (!d) digests.set(dir, h);
-      else for (let i = 0; i < DIGEST_BYTES; i++) d[i]! ^= h[i]!;
+      if (!d) {
+        digests.set(dir, h);
+        folders?.set(dir, { digest: h, paths: [meta.path] });
+      } else {
+        for (let i = 0; i < DIGEST_BYTES; i++) d[i]! ^= h[i]!;
+        folders?.get(dir)!.paths.push(meta.path);
+      }
     }
     writeFacts(records, facts);
   }

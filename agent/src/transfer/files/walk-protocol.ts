@@ -43,6 +43,8 @@ export interface WalkStats {
   foldersByFingerprint: number;
   /** Of those, folders the target's digest showed to hold exactly the cached records. */
   foldersByDigest: number;
+  /** Folders sent as one KEEP_FOLDER record instead of a KEEP per unchanged child. */
+  keptFolders: number;
 }
 
 export interface LargeFile {

@@ -7,7 +7,7 @@
  */
 import fs from "node:fs";
 import { parentPort, receiveMessageOnPort, workerData } from "node:worker_threads";
-import { BufWriter, Content, EntryType, encodeXattrs, EMPTY, isSameMeta, joinPath, Op, u32At, writeRecord, type EntryMeta, type EntryTypeCode } from "./entry-codec";
+import { BufWriter, Content, EntryType, encodeXattrs, EMPTY, isSameMeta, joinPath, Op, u32At, writeKeepFolder, writeRecord, type EntryMeta, type EntryTypeCode } from "./entry-codec";
 import { splitNames, statAt, typeOfMode, type Stat } from "./fast-stat";
 import { DELTA_MIN_BYTES } from "./delta";
 import { compileExcludes } from "./exclude-glob";
@@ -88,6 +88,7 @@ const stats: WalkStats = {
   deltas: 0,
   foldersByFingerprint: 0,
   foldersByDigest: 0,
+  keptFolders: 0,
 };
 const firstNameOf = new Map<string, string>();
 const isPutPath = new Set<string>();
@@ -320,17 +321,22 @@ function keepIfUnchanged(rel: string, st: Stat, type: EntryTypeCode): boolean {
   return true;
 }
 
-/** The counts of an entry kept as cached, whose KEEP record was just written to the batch. */
-function countKept(type: EntryTypeCode, size: number): void {
+/** The counts of an entry kept as cached (by its own KEEP record or its folder's). */
+function countEntry(type: EntryTypeCode, size: number): void {
   if (type === EntryType.file) {
     stats.files++;
     stats.bytes += size;
   } else if (type === EntryType.dir) stats.dirs++;
   else if (type === EntryType.symlink) stats.symlinks++;
   else stats.specials++;
-  batchCount++;
   stats.entries++;
   stats.keep++;
+}
+
+/** countEntry for an entry whose KEEP record was just written to the batch. */
+function countKept(type: EntryTypeCode, size: number): void {
+  countEntry(type, size);
+  batchCount++;
   if (batch.length >= input.batchBytes || batchCount >= 20000) flush();
 }
 
@@ -473,6 +479,14 @@ function keepFolder(dir: string, raw: Buffer, scan: Float64Array, dev: number, b
     }
   }
   if (isTargetAsCached) stats.foldersByDigest++;
+  // The target holds exactly the block's records: one KEEP_FOLDER keeps them all, and a child
+  // that changed follows with its own record, which replaces its KEEP there.
+  const isKeptWhole = isTargetAsCached && matched > 0;
+  if (isKeptWhole) {
+    writeKeepFolder(batch, dir, targetDigest!);
+    batchCount++;
+    stats.keptFolders++;
+  }
   let isEveryRecordTheTargets = true;
   for (let i = 0, start = 0; i < count; start = nameEnds[i]! + 1, i++) {
     const o = i * STAT_FIELDS;
@@ -508,9 +522,12 @@ function keepFolder(dir: string, raw: Buffer, scan: Float64Array, dev: number, b
       if (first === undefined) firstNameOf.set(key, rel);
       else if (first !== rel) stats.hardlinks++;
     }
-    batch.u8(Op.keep);
-    batch.lengthAndBytes(cb, at + 4, u32At(cb, at));
-    countKept(type as EntryTypeCode, scan[o + ST.size]!);
+    if (isKeptWhole) countEntry(type as EntryTypeCode, scan[o + ST.size]!);
+    else {
+      batch.u8(Op.keep);
+      batch.lengthAndBytes(cb, at + 4, u32At(cb, at));
+      countKept(type as EntryTypeCode, scan[o + ST.size]!);
+    }
     if (type === EntryType.dir) pushFolder(stack, childPath(dir, raw, start, nameEnds[i]!), statAt(scan, i), dev);
   }
   // The next folder's block is likely next.

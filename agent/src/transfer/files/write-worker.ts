@@ -32,8 +32,8 @@ import { compileExcludes } from "./exclude-glob";
 import type { ConsistencyReport, TransferNote } from "./file-frames";
 import { DeltaOp, deltaBlockBytes, signatureOfFile } from "./delta";
 import { CELL_BYTES, cellHash, fileHashFromCells, smallFileHash } from "./file-hash";
-import { ManifestLog } from "./manifest-log";
-import { encodeTargetIndex } from "./walk-index";
+import { ManifestLog, type ManifestEntry } from "./manifest-log";
+import { encodeTargetIndex, type TargetFolder } from "./walk-index";
 import { splitNames, statAt, typeOfMode, type Stat } from "./fast-stat";
 import { loadNativeFs, WRITE_CHOWN, WRITE_SPARSE } from "./native/native-fs";
 import { TreePaths } from "./tree-paths";
@@ -546,28 +546,40 @@ function putOther(r: Record): void {
   commit(tmp, rel, r);
 }
 
+/** The source holds rel as the manifest's entry m holds it (a KEEP). */
+function keep(rel: string, m: ManifestEntry | undefined): void {
+  if (!m) {
+    resend.add(rel);
+    return;
+  }
+  source.set(rel, m.meta);
+  // Checked now, while the sender still walks, rather than in the round's end (see finishRound).
+  const st = targetNow?.get(rel);
+  if (st && m.meta.type !== EntryType.dir && !m.meta.isHardlink && typeOfMode(st.mode) === m.meta.type && isSameFacts(m.facts, st)) provenOnArrival.set(rel, st);
+  if (m.meta.type === EntryType.dir) knownDirs.add(rel);
+  if (m.meta.type === EntryType.file && m.meta.isHardlink) {
+    const st = lstatOrNull(rel);
+    if (st) namesOfInode.set(st.ino, (namesOfInode.get(st.ino) ?? new Set()).add(rel));
+  }
+}
+
+/**
+ * A KEEP for each child the index sent this session showed in dir, when the sender names dir's
+ * digest in that index: anything else is a sender that does not follow the protocol.
+ */
+function keepFolder(dir: string, digest: Buffer): void {
+  const f = indexFolders.get(dir);
+  if (!f || !f.digest.equals(digest)) throw new Error(`the sender kept folder ${JSON.stringify(displayPath(dir))} as a target index this receiver did not send showed it`);
+  for (const rel of f.paths) keep(rel, manifest.entries.get(rel));
+}
+
 function applyRecord(r: ReturnType<typeof readRecord>): void {
   const rel = r.path;
+  if (r.op === Op.keepFolder) return keepFolder(rel, r.digest);
   // A kept path the manifest holds was checked when it was first written.
   const kept = r.op === Op.keep ? manifest.entries.get(rel) : undefined;
   if (!kept && !isSafeRelativePath(rel)) throw new Error(`unsafe path from the sender: ${JSON.stringify(displayPath(rel))}`);
-  if (r.op === Op.keep) {
-    const m = kept;
-    if (!m) {
-      resend.add(rel);
-      return;
-    }
-    source.set(rel, m.meta);
-    // Checked now, while the sender still walks, rather than in the round's end (see finishRound).
-    const st = targetNow?.get(rel);
-    if (st && m.meta.type !== EntryType.dir && !m.meta.isHardlink && typeOfMode(st.mode) === m.meta.type && isSameFacts(m.facts, st)) provenOnArrival.set(rel, st);
-    if (m.meta.type === EntryType.dir) knownDirs.add(rel);
-    if (m.meta.type === EntryType.file && m.meta.isHardlink) {
-      const st = lstatOrNull(rel);
-      if (st) namesOfInode.set(st.ino, (namesOfInode.get(st.ino) ?? new Set()).add(rel));
-    }
-    return;
-  }
+  if (r.op === Op.keep) return keep(rel, kept);
   source.set(rel, r);
   try {
     if (rel !== "") ensureParent(rel);
@@ -730,7 +742,8 @@ function onFileEnd(fileId: number, isOk: boolean, isVanished: boolean, hash: Buf
  * moved) fails the check at the end of the round and is sent again.
  */
 function buildIndex(): ArrayBuffer {
-  const out = encodeTargetIndex(manifest.entries.values(), native.hash16);
+  indexFolders = new Map();
+  const out = encodeTargetIndex(manifest.entries.values(), native.hash16, indexFolders);
   return out.buffer.slice(out.byteOffset, out.byteOffset + out.length) as ArrayBuffer;
 }
 
@@ -895,6 +908,8 @@ function writeReport(report: ConsistencyReport): void {
   fs.renameSync(path.join(stateDir, "report.json.tmp"), path.join(stateDir, "report.json"));
 }
 
+/** Each folder's digest and children in the index this writer made (what a KEEP_FOLDER keeps). */
+let indexFolders = new Map<string, TargetFolder>();
 let lastRound: { report: ConsistencyReport; resend: string[] } | null = null;
 /** A writer may start before its session (the receiver keeps one ready): the index is made then. */
 let prebuiltIndex: ArrayBuffer | null = buildIndex();
