@@ -19,6 +19,8 @@ export interface FilesReceipt {
   report: ConsistencyReport;
   bytesWritten: number;
   entriesWritten: number;
+  /** Folders the writer found exactly as its manifest records them, at the session's start (write-worker.ts provenFolders). */
+  foldersProven: number;
 }
 
 export interface FileSessionResult {
@@ -345,7 +347,7 @@ export async function receiveFileSession(
             const list = new BufWriter(64 * 1024);
             for (const p of r.resend) list.str(p);
             await channel.send(controlFrame(FileFrame.report, r.report, list.result()));
-            lastReceipt = { report: r.report, bytesWritten: r.bytesWritten, entriesWritten: r.entriesWritten };
+            lastReceipt = { report: r.report, bytesWritten: r.bytesWritten, entriesWritten: r.entriesWritten, foldersProven: r.foldersProven };
             break;
           }
           case FileFrame.verified: {

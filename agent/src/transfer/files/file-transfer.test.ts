@@ -296,6 +296,46 @@ describe("incremental --sync", () => {
     expectSameTree(src, outDir);
   });
 
+  it("proves folders the target holds exactly as its manifest records them, and finds what was changed, added or removed behind its back", async () => {
+    const src = tmpDir("proven-src");
+    for (const d of ["a", "b", "c", "e/sub"]) fs.mkdirSync(path.join(src, d), { recursive: true });
+    for (let i = 0; i < 20; i++) fs.writeFileSync(path.join(src, "a", `f${i}`), `a ${i}\n`);
+    for (let i = 0; i < 10; i++) fs.writeFileSync(path.join(src, "b", `g${i}`), `b ${i}\n`);
+    fs.writeFileSync(path.join(src, "c/h"), "c\n");
+    fs.writeFileSync(path.join(src, "e/sub/deep"), "deep\n");
+    fs.linkSync(path.join(src, "a/f1"), path.join(src, "e/hard"));
+    fs.symlinkSync("../a/f2", path.join(src, "b/link"));
+    // Every folder with children but the root, which holds the receiver's state folder.
+    const folders = 5; // a, b, c, e, e/sub
+    await send(src, { isSync: true });
+    const unchanged = await send(src, { isSync: true });
+    expect(unchanged.session.files!.foldersProven).toBe(folders);
+    expect(unchanged.result.report).toMatchObject({ total: 40, different: 0, missing: 0, extra: 0, isVerified: true });
+    expect(unchanged.result.rounds).toBe(1);
+
+    // Behind the receiver's back: a file rewritten in a, a file added in b, one removed from c.
+    fs.writeFileSync(path.join(outDir, "a/f3"), "tampered\n");
+    fs.writeFileSync(path.join(outDir, "b/stray"), "not from the source\n");
+    fs.rmSync(path.join(outDir, "c/h"));
+    const repaired = await send(src, { isSync: true });
+    expect(repaired.session.files!.foldersProven).toBe(2); // e and e/sub
+    expect(repaired.result.rounds).toBe(2);
+    expect(repaired.result.report.isVerified).toBe(true);
+    expectSameTree(src, outDir);
+
+    const again = await send(src, { isSync: true });
+    expect(again.session.files!.foldersProven).toBe(folders);
+    expect(again.result.rounds).toBe(1);
+
+    // Removed on the source: the kept folder's children the source no longer holds are deleted.
+    fs.rmSync(path.join(src, "a/f7"));
+    fs.rmSync(path.join(src, "e/sub"), { recursive: true });
+    const deleted = await send(src, { isSync: true });
+    expect(deleted.session.files!.foldersProven).toBe(folders);
+    expect(deleted.result.report).toMatchObject({ deleted: 2, isVerified: true });
+    expectSameTree(src, outDir);
+  });
+
   it("decides unchanged folders from their listing's fingerprint and the target's digest, and still finds every change", async () => {
     const src = tmpDir("fingerprint-src");
     for (const d of ["a/b", "c", "empty"]) fs.mkdirSync(path.join(src, d), { recursive: true });

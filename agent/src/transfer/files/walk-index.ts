@@ -164,10 +164,29 @@ export class RecordFinder {
 
 export { DIGEST_BYTES };
 
-/** A folder of the target's index: its digest, and the paths of the children it covers. */
+/** A folder of the target's index: its digest, the paths of the children it covers, and their facts. */
 export interface TargetFolder {
   digest: Buffer;
   paths: string[];
+  /** What the addon's childFacts gives for a listing of exactly these children with these inodes and ctimes. */
+  facts: Buffer;
+}
+
+const CHILD_FACTS_TAG = 5;
+const childRecord = Buffer.alloc(256 + 1 + 24);
+
+/** hash16 of one child's name and facts, as the addon's childFacts hashes each child of a listing. */
+export function childFactsOf(name: string, facts: TargetFacts, hash16: (data: Uint8Array, tag: number) => Buffer): Buffer {
+  const n = childRecord.write(name, 0, "latin1");
+  childRecord[n] = 0;
+  childRecord.writeDoubleLE(facts.ino, n + 1);
+  childRecord.writeDoubleLE(facts.ctimeSec, n + 9);
+  childRecord.writeDoubleLE(facts.ctimeNsec, n + 17);
+  return hash16(childRecord.subarray(0, n + 25), CHILD_FACTS_TAG);
+}
+
+function xorInto(into: Buffer, h: Buffer): void {
+  for (let i = 0; i < DIGEST_BYTES; i++) into[i]! ^= h[i]!;
 }
 
 /**
@@ -177,7 +196,7 @@ export interface TargetFolder {
  *   then per entry: its meta record and facts.
  * A folder's digest tells the sender at once whether the target holds exactly the records it
  * expects for that folder's children, in any order. `folders`, when given, gets each folder's
- * digest and children: what a KEEP_FOLDER naming that digest keeps.
+ * digest and children (what a KEEP_FOLDER naming that digest keeps) and their facts.
  */
 export function encodeTargetIndex(
   entries: Iterable<{ meta: EntryMeta; facts: TargetFacts }>,
@@ -197,12 +216,13 @@ export function encodeTargetIndex(
       const h = hash16(records.buf.subarray(start, records.length), 0);
       const dir = parentOf(meta.path);
       const d = digests.get(dir);
-      if (!d) {
-        digests.set(dir, h);
-        folders?.set(dir, { digest: h, paths: [meta.path] });
-      } else {
-        for (let i = 0; i < DIGEST_BYTES; i++) d[i]! ^= h[i]!;
-        folders?.get(dir)!.paths.push(meta.path);
+      if (!d) digests.set(dir, h);
+      else xorInto(d, h);
+      if (folders) {
+        const f = folders.get(dir) ?? { digest: digests.get(dir)!, paths: [], facts: Buffer.alloc(DIGEST_BYTES) };
+        folders.set(dir, f);
+        f.paths.push(meta.path);
+        xorInto(f.facts, childFactsOf(meta.path.slice(dir === "" ? 0 : dir.length + 1), facts, hash16));
       }
     }
     writeFacts(records, facts);

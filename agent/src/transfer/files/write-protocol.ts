@@ -38,7 +38,7 @@ export type WriterReply =
   /** buffer: the moved buffer of a batch or chunk, given back for the next payload. */
   | { t: "consumed"; bytes: number; buffer?: ArrayBuffer }
   | { t: "signature"; fileId: number; signature: Uint8Array | null }
-  | { t: "report"; report: ConsistencyReport; resend: string[]; bytesWritten: number; entriesWritten: number }
+  | { t: "report"; report: ConsistencyReport; resend: string[]; bytesWritten: number; entriesWritten: number; foldersProven: number }
   | { t: "completed" }
   | { t: "salvaged" }
   | { t: "closed" }

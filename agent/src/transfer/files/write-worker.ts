@@ -80,8 +80,21 @@ const writtenThisSession = new Set<string>();
  * no check at the round's end.
  */
 const provenOnArrival = new Map<string, Stat>();
-/** Every entry of the target as it is now: walked when the session starts, then kept current. */
+/**
+ * Every entry of the target as it is now: walked when the session starts, then kept current;
+ * children of a proven folder only once this session touches or reads them (see statOf).
+ */
 let targetNow: Map<string, Stat> | null = null;
+/**
+ * Folders whose listing the walk found to be exactly the children the manifest records there,
+ * with the recorded inodes and ctimes (the addon's childFacts against the index's): each child is
+ * as its record says, and no object is made for it.
+ */
+const provenFolders = new Set<string>();
+/** Paths removeTree took away this session: a proven folder's child no longer there. */
+const removedThisSession = new Set<string>();
+/** Kept entries of proven folders: proven on arrival like provenOnArrival while targetNow lacks them. */
+const provenKept = new Set<string>();
 interface OpenFile {
   fd: number;
   tmp: string;
@@ -129,8 +142,13 @@ function lstatOrNull(rel: string): Stat | null {
   return a ? statAt(a) : null;
 }
 
-/** Every entry of the target folder but our state folder; leftover temporary files are removed. */
-function walkTarget(): Map<string, Stat> {
+/**
+ * Every entry of the target folder but our state folder; leftover temporary files are removed.
+ * With canProve (the walk right after the index was made from the manifest), a folder whose
+ * children are exactly the manifest's there, inodes and ctimes alike, goes in provenFolders
+ * instead, its children not in the map.
+ */
+function walkTarget(canProve: boolean): Map<string, Stat> {
   const found = new Map<string, Stat>();
   found.set("", lstatOrNull("")!);
   const stack = [""];
@@ -140,6 +158,12 @@ function walkTarget(): Map<string, Stat> {
     let stats: Float64Array;
     try {
       const [raw, st] = native.scanDir(paths.abs(dir));
+      const held = canProve ? indexFolders.get(dir) : undefined;
+      if (held && held.facts.equals(native.childFacts(raw, st))) {
+        provenFolders.add(dir);
+        for (const p of held.paths) if (manifest.entries.get(p)!.meta.type === EntryType.dir) stack.push(p);
+        continue;
+      }
       names = splitNames(raw);
       stats = st;
     } catch {
@@ -171,6 +195,7 @@ function removeTree(rel: string): void {
   const abs = paths.abs(rel);
   const st = lstatOrNull(rel);
   targetNow?.delete(rel);
+  removedThisSession.add(rel);
   if (!st) return;
   if (isDir(st)) {
     for (const n of fs.readdirSync(abs, { encoding: "buffer" })) removeTree(joinPath(rel, n.toString("latin1")));
@@ -546,8 +571,21 @@ function putOther(r: Record): void {
   commit(tmp, rel, r);
 }
 
+function isInProvenFolder(rel: string): boolean {
+  return rel !== "" && provenFolders.has(parentOf(rel));
+}
+
+/** The target's stat of rel now: as walked and kept current, or read once asked for in a proven folder. */
+function statOf(rel: string): Stat | undefined {
+  const known = targetNow?.get(rel);
+  if (known || !targetNow || removedThisSession.has(rel) || !isInProvenFolder(rel)) return known;
+  const st = lstatOrNull(rel);
+  if (st) targetNow.set(rel, st);
+  return st ?? undefined;
+}
+
 /** The source holds rel as the manifest's entry m holds it (a KEEP). */
-function keep(rel: string, m: ManifestEntry | undefined): void {
+function keep(rel: string, m: ManifestEntry | undefined, isInProven = isInProvenFolder(rel)): void {
   if (!m) {
     resend.add(rel);
     return;
@@ -555,7 +593,10 @@ function keep(rel: string, m: ManifestEntry | undefined): void {
   source.set(rel, m.meta);
   // Checked now, while the sender still walks, rather than in the round's end (see finishRound).
   const st = targetNow?.get(rel);
-  if (st && m.meta.type !== EntryType.dir && !m.meta.isHardlink && typeOfMode(st.mode) === m.meta.type && isSameFacts(m.facts, st)) provenOnArrival.set(rel, st);
+  const isPlain = m.meta.type !== EntryType.dir && !m.meta.isHardlink;
+  if (st) {
+    if (isPlain && typeOfMode(st.mode) === m.meta.type && isSameFacts(m.facts, st)) provenOnArrival.set(rel, st);
+  } else if (isPlain && isInProven && !removedThisSession.has(rel)) provenKept.add(rel);
   if (m.meta.type === EntryType.dir) knownDirs.add(rel);
   if (m.meta.type === EntryType.file && m.meta.isHardlink) {
     const st = lstatOrNull(rel);
@@ -570,7 +611,8 @@ function keep(rel: string, m: ManifestEntry | undefined): void {
 function keepFolder(dir: string, digest: Buffer): void {
   const f = indexFolders.get(dir);
   if (!f || !f.digest.equals(digest)) throw new Error(`the sender kept folder ${JSON.stringify(displayPath(dir))} as a target index this receiver did not send showed it`);
-  for (const rel of f.paths) keep(rel, manifest.entries.get(rel));
+  const isInProven = provenFolders.has(dir);
+  for (const rel of f.paths) keep(rel, manifest.entries.get(rel), isInProven);
 }
 
 function applyRecord(r: ReturnType<typeof readRecord>): void {
@@ -763,10 +805,19 @@ function finishRound(round: number, senderNotes: TransferNote[]): { report: Cons
     openLarge.delete(id);
   }
   // The walk made at the start of the session, kept up to date with every change made since.
-  const now = targetNow ?? walkTarget();
+  targetNow ??= walkTarget(false);
+  const now = targetNow;
   // What the target holds and the source does not (excluded paths aside), found in one pass.
   const extraPaths: string[] = [];
   for (const [p, st] of now) if (!source.has(p) && !isUnderExcluded(p, isDir(st))) extraPaths.push(p);
+  // A proven folder's children that targetNow lacks are as the index showed them, unless removed.
+  for (const dir of provenFolders) {
+    for (const p of indexFolders.get(dir)!.paths) {
+      if (source.has(p) || now.has(p) || removedThisSession.has(p)) continue;
+      const st = statOf(p);
+      if (st && !isUnderExcluded(p, isDir(st))) extraPaths.push(p);
+    }
+  }
   let deleted = 0;
   const deletedPaths = new Set<string>();
   if (session.isSync) {
@@ -829,19 +880,20 @@ function finishRound(round: number, senderNotes: TransferNote[]): { report: Cons
     if (provenInodes) return provenInodes;
     provenInodes = new Map();
     for (const [p, m] of manifest.entries) {
-      const st = now.get(p);
+      const st = m.meta.type === EntryType.file ? statOf(p) : undefined;
       if (st && m.meta.type === EntryType.file && st.nlink > 1 && isSameFacts(m.facts, st)) provenInodes.set(st.ino, m.meta);
     }
     return provenInodes;
   };
   for (const [p, e] of source) {
-    const st = now.get(p);
+    if (provenKept.has(p) && !now.has(p) && !removedThisSession.has(p)) continue;
+    const st = statOf(p);
     if (!st) {
       missing.push(p);
       continue;
     }
     if (provenOnArrival.get(p) === st && !writtenThisSession.has(p)) continue;
-    if (!isSameEntry(p, e, st, now, provenInode)) different.push(p);
+    if (!isSameEntry(p, e, st, provenInode)) different.push(p);
   }
   const again = new Set([...resend, ...different, ...missing].filter((p) => !unfixable.has(p) && source.has(p)));
   resend.clear();
@@ -877,9 +929,9 @@ function isSameRecorded(e: EntryMeta, m: EntryMeta): boolean {
  * owner, times or xattrs moves ctime); any other is read back: mode, owner, time, size, content
  * hash of what was written, link target, device number, every xattr.
  */
-function isSameEntry(p: string, e: EntryMeta, st: Stat, now: Map<string, Stat>, provenInode: () => Map<number, EntryMeta>): boolean {
+function isSameEntry(p: string, e: EntryMeta, st: Stat, provenInode: () => Map<number, EntryMeta>): boolean {
   if (typeOfMode(st.mode) !== e.type) return false;
-  if (e.isHardlink && now.get(e.link)?.ino !== st.ino) return false;
+  if (e.isHardlink && statOf(e.link)?.ino !== st.ino) return false;
   const m = manifest.entries.get(p);
   if (m && !writtenThisSession.has(p) && isSameFacts(m.facts, st) && e.type !== EntryType.dir) return isSameRecorded(e, m.meta);
   if (e.type === EntryType.file && st.nlink > 1 && !writtenThisSession.has(p)) {
@@ -929,7 +981,7 @@ parentPort!.on("message", (m: WriterRequest) => {
         reply({ t: "index", index, knownEntries: manifest.entries.size, isRoot }, [index]);
         // While the sender walks its tree, this one walks the target (and removes what killed
         // sessions left under temporary names); from here on every change made is recorded in it.
-        targetNow = walkTarget();
+        targetNow = walkTarget(true);
         trace("target walked");
         return;
       }
@@ -953,7 +1005,7 @@ parentPort!.on("message", (m: WriterRequest) => {
         trace("round end");
         lastRound = finishRound(m.round, m.notes);
         trace("round checked");
-        reply({ t: "report", report: lastRound.report, resend: lastRound.resend, bytesWritten, entriesWritten });
+        reply({ t: "report", report: lastRound.report, resend: lastRound.resend, bytesWritten, entriesWritten, foldersProven: provenFolders.size });
         return;
       case "complete":
         if (manifest.shouldCompact()) manifest.compact();

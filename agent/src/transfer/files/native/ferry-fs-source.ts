@@ -12,6 +12,7 @@ export const FERRY_FS_C = String.raw`/*
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -630,6 +631,50 @@ static napi_value hash16_js(napi_env env, napi_callback_info info) {
   return buffer_copy_of(env, out, sizeof out);
 }
 
+/*
+ * childFacts(names: Buffer, stats: Float64Array): what scanDir found in a folder, reduced to 16
+ * bytes — the XOR over its children of hash16(tag 5) of (name, NUL, then inode, ctime seconds and
+ * ctime nanoseconds as little-endian doubles). Order-independent: the receiver computes the same
+ * value from its manifest's records of the folder (walk-index.ts childFactsOf).
+ */
+static napi_value child_facts(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  napi_typedarray_type type;
+  napi_value ab;
+  size_t offset, nlen = 0, slen = 0;
+  void *nbytes = NULL, *sbytes = NULL;
+  bool is_buffer = false;
+  if (argc < 2 || napi_is_buffer(env, argv[0], &is_buffer) != napi_ok || !is_buffer || napi_get_buffer_info(env, argv[0], &nbytes, &nlen) != napi_ok ||
+      napi_get_typedarray_info(env, argv[1], &type, &slen, &sbytes, &ab, &offset) != napi_ok || type != napi_float64_array) {
+    napi_throw_type_error(env, NULL, "expected the names and stats of scanDir");
+    return NULL;
+  }
+  const unsigned char *names = nbytes;
+  const double *st = sbytes;
+  unsigned char acc[16] = {0}, one[16], rec[NAME_MAX + 1 + 24];
+  size_t start = 0, i = 0;
+  for (size_t k = 0; k < nlen; k++) {
+    if (names[k] != 0) continue;
+    size_t n = k - start;
+    if ((i + 1) * NSTAT > slen || n > NAME_MAX) {
+      napi_throw_error(env, NULL, "names and stats of scanDir do not match");
+      return NULL;
+    }
+    memcpy(rec, names + start, n);
+    rec[n] = 0;
+    double f[3] = {st[i * NSTAT + 0], st[i * NSTAT + 10], st[i * NSTAT + 11]};
+    memcpy(rec + n + 1, f, sizeof f); /* little-endian hosts only, as Node's are */
+    put_be64(one, xxh64(rec, n + 1 + 24, 5));
+    put_be64(one + 8, xxh64(rec, n + 1 + 24, 5 + (1ULL << 32)));
+    for (int b = 0; b < 16; b++) acc[b] ^= one[b];
+    start = k + 1;
+    i++;
+  }
+  return buffer_copy_of(env, acc, sizeof acc);
+}
+
 /* XXH64 over several pieces in turn (the streaming form of xxh64 above: same result). */
 typedef struct {
   uint64_t v1, v2, v3, v4, seed, total;
@@ -832,6 +877,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"readSmall", NULL, read_small, NULL, NULL, NULL, napi_default, NULL},
     {"xxh64", NULL, xxh64_js, NULL, NULL, NULL, napi_default, NULL},
     {"hash16", NULL, hash16_js, NULL, NULL, NULL, napi_default, NULL},
+    {"childFacts", NULL, child_facts, NULL, NULL, NULL, napi_default, NULL},
     {"chunkWindows", NULL, chunk_windows, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);

@@ -6,7 +6,8 @@ import path from "node:path";
 import { xxhash64 } from "hash-wasm";
 import { describe, expect, it } from "vitest";
 import { hashChunkData, readyChunkHash } from "../../chunk-hash";
-import { loadNativeFs, nativeFsCachePath } from "./native-fs";
+import { childFactsOf } from "../walk-index";
+import { loadNativeFs, nativeFsCachePath, ST } from "./native-fs";
 
 const native = loadNativeFs();
 
@@ -135,6 +136,44 @@ describe("the addon while its thread is terminated", () => {
 });
 
 describe("the addon's folder scan", () => {
+  it("reduces a listing to childFacts: the XOR of each child's name, inode and ctime, as the manifest side computes it", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ferry-facts-"));
+    try {
+      const facts = () => native.childFacts(...native.scanDir(Buffer.from(dir))).toString("hex");
+      const expected = () => {
+        const out = Buffer.alloc(16);
+        for (const name of fs.readdirSync(dir, { encoding: "buffer" })) {
+          const st = native.lstat(Buffer.concat([Buffer.from(`${dir}/`), name]))!;
+          const h = childFactsOf(name.toString("latin1"), { ino: st[ST.ino]!, ctimeSec: st[ST.ctimeSec]!, ctimeNsec: st[ST.ctimeNsec]! }, native.hash16);
+          for (let i = 0; i < 16; i++) out[i]! ^= h[i]!;
+        }
+        return out.toString("hex");
+      };
+      expect(facts()).toBe("0".repeat(32));
+      for (const n of ["x", "y"]) fs.writeFileSync(path.join(dir, n), n);
+      fs.writeFileSync(Buffer.concat([Buffer.from(`${dir}/`), Buffer.from([0xff, 0x2d])]), "not UTF-8");
+      fs.mkdirSync(path.join(dir, "sub"));
+      const before = facts();
+      expect(before).toBe(expected());
+      // Content, mode, a rename and a new child each change it.
+      const seen = new Set([before]);
+      const step = (change: () => void) => {
+        change();
+        const now = facts();
+        expect(now).toBe(expected());
+        expect(seen.has(now)).toBe(false);
+        seen.add(now);
+      };
+      step(() => fs.appendFileSync(path.join(dir, "x"), "more"));
+      step(() => fs.chmodSync(path.join(dir, "y"), 0o600));
+      step(() => fs.renameSync(path.join(dir, "y"), path.join(dir, "y2")));
+      step(() => fs.writeFileSync(path.join(dir, "sub", "inside"), "")); // moves sub's ctime
+      step(() => fs.writeFileSync(path.join(dir, "z"), ""));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("lists an empty folder as no names and no stats, and a full one with a stat per name", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ferry-native-scan-"));
     try {
