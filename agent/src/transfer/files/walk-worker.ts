@@ -7,7 +7,23 @@
  */
 import fs from "node:fs";
 import { parentPort, receiveMessageOnPort, workerData } from "node:worker_threads";
-import { BufWriter, Content, EntryType, encodeXattrs, EMPTY, isSameMeta, joinPath, Op, u32At, writeKeepFolder, writeRecord, type EntryMeta, type EntryTypeCode } from "./entry-codec";
+import {
+  BufReader,
+  BufWriter,
+  Content,
+  EntryType,
+  encodeXattrs,
+  EMPTY,
+  isSameMeta,
+  joinPath,
+  Op,
+  readMeta,
+  u32At,
+  writeKeepFolder,
+  writeRecord,
+  type EntryMeta,
+  type EntryTypeCode,
+} from "./entry-codec";
 import { splitNames, statAt, typeOfMode, type Stat } from "./fast-stat";
 import { DELTA_MIN_BYTES } from "./delta";
 import { compileExcludes } from "./exclude-glob";
@@ -49,6 +65,20 @@ function takeIndex(isBlocking: boolean): boolean {
     if (!isBlocking) return false;
     Atomics.wait(sleeper, 0, 0, 2);
   }
+}
+
+/**
+ * The target's record of a changed child of a folder the target holds as cached (keepFolder):
+ * the cached record's meta, byte for byte the target's, so no table of the index is built for it.
+ */
+let targetHint: { rel: string; metaStart: number } | null = null;
+
+function targetOf(rel: string): TargetEntry | undefined {
+  if (targetHint?.rel !== rel) return target!.get(rel);
+  const r = new BufReader(cache.bytes);
+  r.offset = targetHint.metaStart;
+  // Its inode on the target is not in the cache: only files with several names need it, and they are looked up.
+  return Object.assign(readMeta(r), { ino: -1 });
 }
 
 /** Target files by content hash, for renames and copies; built only when first asked. */
@@ -95,6 +125,13 @@ const isPutPath = new Set<string>();
 let nextFileId = 1;
 let batch = new BufWriter(input.batchBytes + 256 * 1024);
 let batchCount = 0;
+/** Entries a batch decides, kept whole by their folder's record or by their own. */
+let batchEntries = 0;
+/**
+ * A batch goes once it decides this many entries, even when its records are few (KEEP_FOLDER):
+ * the receiver then checks and writes while the walk goes on, not all after it.
+ */
+const ENTRIES_PER_BATCH = 4096;
 
 function post(message: WalkerMessage, transfer: ArrayBuffer[] = []): void {
   parentPort!.postMessage(message, transfer);
@@ -118,6 +155,11 @@ function flush(large?: LargeFile): void {
   post({ t: "batch", buf, offset: batch.buf.byteOffset, length, count: batchCount, large }, [buf]);
   batch = new BufWriter(input.batchBytes + 256 * 1024);
   batchCount = 0;
+  batchEntries = 0;
+}
+
+function flushWhenFull(): void {
+  if (batch.length >= input.batchBytes || batchCount >= 20000 || batchEntries >= ENTRIES_PER_BATCH) flush();
 }
 
 function metaOf(rel: string, st: Stat, type: EntryTypeCode): EntryMeta {
@@ -214,13 +256,14 @@ function remember(rel: string, st: Stat, e: EntryMeta): void {
 function emit(op: number, e: EntryMeta, content = 0, data: Buffer | null = null, copyFrom = "", fileId = 0): void {
   writeRecord(batch, op, e, content, data, copyFrom, fileId);
   batchCount++;
+  batchEntries++;
   stats.entries++;
   if (op === Op.put) {
     stats.put++;
     isPutPath.add(e.path);
   } else if (op === Op.meta) stats.meta++;
   else stats.keep++;
-  if (batch.length >= input.batchBytes || batchCount >= 20000) flush();
+  flushWhenFull();
 }
 
 function keepOrMeta(e: EntryMeta, t: TargetEntry): void {
@@ -289,7 +332,7 @@ function visitFile(rel: string, st: Stat, e: EntryMeta, force: boolean): void {
     }
     if (first === undefined) firstNameOf.set(key, rel);
   }
-  const t = force ? undefined : target!.get(rel);
+  const t = force ? undefined : targetOf(rel);
   let hash = cachedHash(rel, st);
   if (t && t.type === EntryType.file && t.size === e.size && t.hash.length > 0) {
     hash ??= hashFileSync(paths.abs(rel), e.size);
@@ -331,13 +374,14 @@ function countEntry(type: EntryTypeCode, size: number): void {
   else stats.specials++;
   stats.entries++;
   stats.keep++;
+  batchEntries++;
 }
 
 /** countEntry for an entry whose KEEP record was just written to the batch. */
 function countKept(type: EntryTypeCode, size: number): void {
   countEntry(type, size);
   batchCount++;
-  if (batch.length >= input.batchBytes || batchCount >= 20000) flush();
+  flushWhenFull();
 }
 
 function visit(rel: string, st: Stat, type: EntryTypeCode, force: boolean): void {
@@ -366,7 +410,7 @@ function decideWaiting(): void {
 function decide(rel: string, st: Stat, type: EntryTypeCode, e: EntryMeta, force: boolean): void {
   if (type === EntryType.file) return visitFile(rel, st, e, force);
   remember(rel, st, e);
-  const t = force ? undefined : target!.get(rel);
+  const t = force ? undefined : targetOf(rel);
   if (type === EntryType.dir) stats.dirs++;
   else if (type === EntryType.symlink) stats.symlinks++;
   else stats.specials++;
@@ -468,14 +512,14 @@ function keepFolder(dir: string, raw: Buffer, scan: Float64Array, dev: number, b
     if (block.targetDigest) isTargetAsCached = block.targetDigest.equals(targetDigest);
     else {
       // Not known from the last send: the XOR of the block's records, as encodeTargetIndex makes it.
-      const digest = Buffer.alloc(DIGEST_BYTES);
-      for (let i = 0; i < count; i++) {
+      const ranges = new Int32Array(matched * 2);
+      for (let i = 0, r = 0; i < count; i++) {
         const at = recordOf[i]!;
         if (at < 0) continue;
-        const h = native.hash16(cb.subarray(cacheMetaStart(cb, at), cacheRecordEnd(cb, at)), 0);
-        for (let k = 0; k < DIGEST_BYTES; k++) digest[k]! ^= h[k]!;
+        ranges[r++] = cacheMetaStart(cb, at);
+        ranges[r++] = cacheRecordEnd(cb, at);
       }
-      isTargetAsCached = digest.equals(targetDigest);
+      isTargetAsCached = native.xorHash16(cb, ranges, 0).equals(targetDigest);
     }
   }
   if (isTargetAsCached) stats.foldersByDigest++;
@@ -509,7 +553,10 @@ function keepFolder(dir: string, raw: Buffer, scan: Float64Array, dev: number, b
       const st = statAt(scan, i);
       // Its cache lookup finds the record where it is, with no table of them all.
       cache.continueAt(at);
-      if (visitOrNote(rel, st, type as EntryTypeCode) && type === EntryType.dir) pushFolder(stack, rel, st, dev);
+      if (isTargetAsCached && !(type === EntryType.file && st.nlink > 1)) targetHint = { rel, metaStart: cacheMetaStart(cb, at) };
+      const isVisited = visitOrNote(rel, st, type as EntryTypeCode);
+      targetHint = null;
+      if (isVisited && type === EntryType.dir) pushFolder(stack, rel, st, dev);
       continue;
     }
     cache.copyRecord(newCache, at, end);
@@ -532,6 +579,7 @@ function keepFolder(dir: string, raw: Buffer, scan: Float64Array, dev: number, b
   }
   // The next folder's block is likely next.
   cache.continueAt(p);
+  flushWhenFull();
   return isEveryRecordTheTargets && targetDigest ? targetDigest : ZERO_DIGEST;
 }
 

@@ -632,6 +632,41 @@ static napi_value hash16_js(napi_env env, napi_callback_info info) {
 }
 
 /*
+ * xorHash16(data: Uint8Array, ranges: Int32Array, tag: number): the XOR of hash16(tag) over
+ * data[ranges[2i], ranges[2i+1]) for each pair — one call for a folder's records, not one each.
+ */
+static napi_value xor_hash16(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  napi_typedarray_type type, rtype;
+  napi_value ab;
+  size_t offset, len = 0, rlen = 0;
+  void *bytes = NULL, *rbytes = NULL;
+  if (argc < 3 || napi_get_typedarray_info(env, argv[0], &type, &len, &bytes, &ab, &offset) != napi_ok || type != napi_uint8_array ||
+      napi_get_typedarray_info(env, argv[1], &rtype, &rlen, &rbytes, &ab, &offset) != napi_ok || rtype != napi_int32_array || rlen % 2 != 0) {
+    napi_throw_type_error(env, NULL, "expected a Uint8Array, an Int32Array of start and end pairs, and a tag");
+    return NULL;
+  }
+  const unsigned char *data = bytes;
+  const int32_t *r = rbytes;
+  uint64_t tag = (uint64_t)get_number(env, argv[2]);
+  unsigned char acc[16] = {0}, one[16];
+  for (size_t i = 0; i < rlen; i += 2) {
+    if (r[i] < 0 || r[i + 1] < r[i] || (size_t)r[i + 1] > len) {
+      napi_throw_range_error(env, NULL, "a range lies outside the data");
+      return NULL;
+    }
+    const unsigned char *p = data + r[i];
+    size_t n = (size_t)(r[i + 1] - r[i]);
+    put_be64(one, xxh64(p, n, tag));
+    put_be64(one + 8, xxh64(p, n, tag + (1ULL << 32)));
+    for (int b = 0; b < 16; b++) acc[b] ^= one[b];
+  }
+  return buffer_copy_of(env, acc, sizeof acc);
+}
+
+/*
  * childFacts(names: Buffer, stats: Float64Array): what scanDir found in a folder, reduced to 16
  * bytes — the XOR over its children of hash16(tag 5) of (name, NUL, then inode, ctime seconds and
  * ctime nanoseconds as little-endian doubles). Order-independent: the receiver computes the same
@@ -878,6 +913,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"xxh64", NULL, xxh64_js, NULL, NULL, NULL, napi_default, NULL},
     {"hash16", NULL, hash16_js, NULL, NULL, NULL, napi_default, NULL},
     {"childFacts", NULL, child_facts, NULL, NULL, NULL, napi_default, NULL},
+    {"xorHash16", NULL, xor_hash16, NULL, NULL, NULL, napi_default, NULL},
     {"chunkWindows", NULL, chunk_windows, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);

@@ -136,6 +136,25 @@ describe("the addon while its thread is terminated", () => {
 });
 
 describe("the addon's folder scan", () => {
+  it("xorHash16 is the XOR of hash16 over each range, and refuses a range outside the data", () => {
+    const data = crypto.randomBytes(1000);
+    const ranges = [
+      [0, 10],
+      [10, 10],
+      [200, 999],
+      [3, 700],
+    ];
+    const expected = Buffer.alloc(16);
+    for (const [a, b] of ranges) {
+      const h = native.hash16(data.subarray(a, b), 7);
+      for (let i = 0; i < 16; i++) expected[i]! ^= h[i]!;
+    }
+    expect(native.xorHash16(data, Int32Array.from(ranges.flat()), 7).toString("hex")).toBe(expected.toString("hex"));
+    expect(native.xorHash16(data, new Int32Array(0), 7).toString("hex")).toBe("0".repeat(32));
+    expect(() => native.xorHash16(data, Int32Array.of(990, 1001), 7)).toThrow(/outside the data/);
+    expect(() => native.xorHash16(data, Int32Array.of(5, 4), 7)).toThrow(/outside the data/);
+  });
+
   it("reduces a listing to childFacts: the XOR of each child's name, inode and ctime, as the manifest side computes it", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ferry-facts-"));
     try {

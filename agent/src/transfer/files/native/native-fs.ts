@@ -28,6 +28,8 @@ export interface NativeFs {
   xxh64(data: Uint8Array, seed: number): Buffer;
   /** XXH64 with seed tag, then with seed tag + 2^32: 16 bytes (file-hash.ts). */
   hash16(data: Uint8Array, tag: number): Buffer;
+  /** The XOR of hash16(tag) over data[ranges[2i], ranges[2i+1]) for each pair. */
+  xorHash16(data: Uint8Array, ranges: Int32Array, tag: number): Buffer;
   /** 16 bytes for a folder's children as scanDir found them: names, inodes and ctimes (walk-index.ts childFactsOf). */
   childFacts(names: Buffer, stats: Float64Array): Buffer;
   /** A block chunk's window records, the same bytes as chunk-hash.ts makes with hash-wasm. */
