@@ -22,7 +22,21 @@ export const WORKER_BUNDLE_ENTRIES = {
   "write-helper": "src/transfer/files/write-helper.ts",
 };
 
-const COMMON = { bundle: true, platform: "node", target: "node20", format: "esm", logLevel: "warning" };
+/**
+ * zod names its messages in some 50 languages, all in one module the agent never asks for (its
+ * errors are English): bundled, they were a third of the agent, which every command compiles at
+ * start. Only English is kept.
+ */
+const ZOD_ENGLISH_ONLY = {
+  name: "zod-english-only",
+  setup(build) {
+    build.onResolve({ filter: /\/locales\/index\.js$/ }, (args) =>
+      /[\\/]node_modules[\\/]zod[\\/]/.test(args.importer) ? { path: path.join(path.dirname(args.importer), "../locales/en.js") } : undefined,
+    );
+  },
+};
+
+const COMMON = { bundle: true, platform: "node", target: "node20", format: "esm", logLevel: "warning", plugins: [ZOD_ENGLISH_ONLY] };
 
 /** Bundled CommonJS code may call require(); ES modules have none of their own. */
 const REQUIRE_BANNER = "import { createRequire as __ferryCreateRequire } from 'node:module'; const require = __ferryCreateRequire(import.meta.url);";
