@@ -10,6 +10,8 @@
  *   - Ferry's send --files to a loopback receiver (the bundled agent, as it ships),
  * full, with nothing changed (rsync as is, Ferry with --sync), and after changing ~1% of the
  * files; the two short passes BENCH_REPEATS times (default 5), in turns, reporting the median.
+ * After each Ferry pass it waits for the receiver to go idle (it prepares the next session's
+ * writer), so that none of Ferry's work runs while rsync is timed.
  * Prints seconds, entries per second and Ferry / rsync. Do not loop it on a shared machine.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
@@ -140,6 +142,27 @@ async function waitPort(port: number): Promise<void> {
   throw new Error(`nothing listens on ${port}`);
 }
 
+/** CPU seconds a process used so far (utime + stime of /proc/PID/stat, after its name). */
+function cpuSeconds(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /, "").split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/**
+ * Waits until the receiver has used no CPU for a fifth of a second (at most 5 s): after a
+ * session it starts the next one's writer, which reads its manifest, and that must not run
+ * while rsync is timed.
+ */
+function settle(pid: number): void {
+  let last = cpuSeconds(pid);
+  for (let i = 0; i < 25; i++) {
+    execFileSync("sleep", ["0.2"]);
+    const now = cpuSeconds(pid);
+    if (now === last) return;
+    last = now;
+  }
+}
+
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error("the file benchmark mounts a fresh filesystem and keeps owners: run it as root");
   fs.mkdirSync(dir, { recursive: true });
@@ -179,6 +202,7 @@ async function main(): Promise<void> {
     const rsync = () => sh("rsync", ["-aHAX", "--numeric-ids", `${src}/`, `rsync://127.0.0.1:${rsyncPort}/bench/`]);
     const ferry = (isSync: boolean) =>
       sh(process.execPath, [bundle, "send", "--to", `127.0.0.1:${ferryPort}`, "--token", TOKEN, "--files", src, "--state", path.join(dir, "state"), ...(isSync ? ["--sync"] : [])]);
+    const afterFerry = () => settle(receiver.pid!);
     fs.rmSync(path.join(dir, "state"), { recursive: true, force: true });
 
     const rows: { pass: string; tool: string; s: number; spread?: string }[] = [];
@@ -187,6 +211,7 @@ async function main(): Promise<void> {
     rows.push({ pass: "full", tool: "rsync", s: seconds(rsync) });
     let ferryLog = "";
     rows.push({ pass: "full", tool: "ferry", s: seconds(() => (ferryLog = ferry(false))) });
+    afterFerry();
     console.log(ferryLog.trim());
     // The short passes run REPEATS times, rsync and Ferry in turns, and report the median: one
     // pass of under a second swings by a fifth on a shared machine.
@@ -196,6 +221,7 @@ async function main(): Promise<void> {
         before();
         times.rsync.push(seconds(rsync));
         times.ferry.push(seconds(() => (ferryLog = ferry(true))));
+        afterFerry();
       }
       for (const tool of ["rsync", "ferry"] as const) rows.push({ pass, tool, s: median(times[tool]), spread: `${Math.min(...times[tool]).toFixed(2)}–${Math.max(...times[tool]).toFixed(2)}` });
       console.log(ferryLog.trim());
