@@ -327,6 +327,14 @@ describe("incremental --sync", () => {
     expect(again.session.files!.foldersProven).toBe(folders);
     expect(again.result.rounds).toBe(1);
 
+    // A second round while folders stay kept whole: a/f1, read to check its other name e/hard,
+    // is still the source's and stays.
+    fs.writeFileSync(path.join(outDir, "b/g4"), "tampered again\n");
+    const second = await send(src, { isSync: true });
+    expect(second.result.rounds).toBe(2);
+    expect(second.result.report).toMatchObject({ total: 40, deleted: 0, isVerified: true });
+    expectSameTree(src, outDir);
+
     // Removed on the source: the kept folder's children the source no longer holds are deleted.
     fs.rmSync(path.join(src, "a/f7"));
     fs.rmSync(path.join(src, "e/sub"), { recursive: true });
@@ -369,6 +377,18 @@ describe("incremental --sync", () => {
     // digest now computed from the records (their headers did not know it).
     const again = await send(src, { isSync: true });
     expect(again.result.stats).toMatchObject({ put: 0, meta: 0, foldersByFingerprint: folders, foldersByDigest: folders });
+
+    // A file with two names in two folders kept whole: the mode change of one name moves the
+    // other's ctime on the target too, and both folders still end right.
+    fs.chmodSync(path.join(src, "a/f2"), 0o640);
+    const linked = await send(src, { isSync: true });
+    expect(linked.result.stats).toMatchObject({ keptFolders: folders - 1 });
+    expect(linked.result.report).toMatchObject({ total: 48, different: 0, missing: 0, isVerified: true });
+    expect(linked.result.rounds).toBe(1);
+    expectSameTree(src, outDir);
+    const settled = await send(src, { isSync: true });
+    expect(settled.session.files!.foldersProven).toBe(3); // a, a/b, c: the root holds the receiver's state, "empty" nothing
+    expect(settled.result.report).toMatchObject({ total: 48, different: 0, missing: 0, isVerified: true });
 
     // A record the target's manifest holds differently (its owner says another mode) is found
     // through the folder's digest, and the entry is sent.

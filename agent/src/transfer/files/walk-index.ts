@@ -7,7 +7,7 @@
  *     inode, size, mtime and ctime are the same (every change to content, mode, owner or xattrs
  *     moves ctime); its meta is the record as the target's manifest then kept it.
  */
-import { BufReader, BufWriter, DIGEST_BYTES, FACTS_BYTES, parentOf, readFacts, readMeta, skipMeta, u32At, writeFacts, writeMeta, type EntryMeta, type TargetFacts } from "./entry-codec";
+import { BufReader, BufWriter, DIGEST_BYTES, EntryType, FACTS_BYTES, parentOf, readFacts, readMeta, skipMeta, u32At, writeFacts, writeMeta, type EntryMeta, type TargetFacts } from "./entry-codec";
 import type { Stat } from "./fast-stat";
 import { CACHE_MAGIC } from "./walk-protocol";
 
@@ -168,6 +168,8 @@ export { DIGEST_BYTES };
 export interface TargetFolder {
   digest: Buffer;
   paths: string[];
+  /** Of those, the folders and second names of files (hard links): what a receiver tracks one by one. */
+  specials: string[];
   /** What the addon's childFacts gives for a listing of exactly these children with these inodes and ctimes. */
   facts: Buffer;
 }
@@ -219,9 +221,10 @@ export function encodeTargetIndex(
       if (!d) digests.set(dir, h);
       else xorInto(d, h);
       if (folders) {
-        const f = folders.get(dir) ?? { digest: digests.get(dir)!, paths: [], facts: Buffer.alloc(DIGEST_BYTES) };
+        const f = folders.get(dir) ?? { digest: digests.get(dir)!, paths: [], specials: [], facts: Buffer.alloc(DIGEST_BYTES) };
         folders.set(dir, f);
         f.paths.push(meta.path);
+        if (meta.type === EntryType.dir || meta.isHardlink) f.specials.push(meta.path);
         xorInto(f.facts, childFactsOf(meta.path.slice(dir === "" ? 0 : dir.length + 1), facts, hash16));
       }
     }

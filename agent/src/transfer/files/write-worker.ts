@@ -95,6 +95,23 @@ const provenFolders = new Set<string>();
 const removedThisSession = new Set<string>();
 /** Kept entries of proven folders: proven on arrival like provenOnArrival while targetNow lacks them. */
 const provenKept = new Set<string>();
+/**
+ * Proven folders a KEEP_FOLDER kept: every child the index showed there is in the source as its
+ * manifest record says, without an entry in `source` (only its folders and hard links have one).
+ * A child named by a record of its own is in `source` too, and that record counts.
+ */
+const wholeFolders = new Map<string, TargetFolder>();
+/** Folders with a child this session named in a record, wrote or removed: their children are looked at one by one. */
+const touchedFolders = new Set<string>();
+
+function touch(rel: string): void {
+  if (rel !== "") touchedFolders.add(parentOf(rel));
+}
+
+/** Whether rel is in the source as a child of a folder kept whole. */
+function isKeptWhole(rel: string): boolean {
+  return rel !== "" && !!wholeFolders.get(parentOf(rel))?.paths.includes(rel);
+}
 interface OpenFile {
   fd: number;
   tmp: string;
@@ -196,6 +213,7 @@ function removeTree(rel: string): void {
   const st = lstatOrNull(rel);
   targetNow?.delete(rel);
   removedThisSession.add(rel);
+  touch(rel);
   if (!st) return;
   if (isDir(st)) {
     for (const n of fs.readdirSync(abs, { encoding: "buffer" })) removeTree(joinPath(rel, n.toString("latin1")));
@@ -291,6 +309,7 @@ function record(rel: string, meta: EntryMeta, known?: Stat, isProven = false): v
   if (!st) throw Object.assign(new Error(`${displayPath(rel)} vanished from the target`), { code: "ENOENT" });
   manifest.put(meta, factsOf(st));
   targetNow?.set(rel, st);
+  touch(rel);
   if (!isProven) writtenThisSession.add(rel);
   entriesWritten++;
   if (st.nlink > 1 && typeOfMode(st.mode) === EntryType.file) {
@@ -304,6 +323,7 @@ function record(rel: string, meta: EntryMeta, known?: Stat, isProven = false): v
       if (m && ost && ost.ino === ino) {
         manifest.put(m.meta, factsOf(ost));
         targetNow?.set(other, ost);
+        touch(other);
       }
     }
     names.add(rel);
@@ -579,6 +599,7 @@ function isInProvenFolder(rel: string): boolean {
 function statOf(rel: string): Stat | undefined {
   const known = targetNow?.get(rel);
   if (known || !targetNow || removedThisSession.has(rel) || !isInProvenFolder(rel)) return known;
+  // Read, not changed: its folder's proof still holds (see touch).
   const st = lstatOrNull(rel);
   if (st) targetNow.set(rel, st);
   return st ?? undefined;
@@ -611,6 +632,11 @@ function keep(rel: string, m: ManifestEntry | undefined, isInProven = isInProven
 function keepFolder(dir: string, digest: Buffer): void {
   const f = indexFolders.get(dir);
   if (!f || !f.digest.equals(digest)) throw new Error(`the sender kept folder ${JSON.stringify(displayPath(dir))} as a target index this receiver did not send showed it`);
+  if (provenFolders.has(dir) && !wholeFolders.has(dir)) {
+    wholeFolders.set(dir, f);
+    for (const rel of f.specials) keep(rel, manifest.entries.get(rel), true);
+    return;
+  }
   const isInProven = provenFolders.has(dir);
   for (const rel of f.paths) keep(rel, manifest.entries.get(rel), isInProven);
 }
@@ -621,6 +647,7 @@ function applyRecord(r: ReturnType<typeof readRecord>): void {
   // A kept path the manifest holds was checked when it was first written.
   const kept = r.op === Op.keep ? manifest.entries.get(rel) : undefined;
   if (!kept && !isSafeRelativePath(rel)) throw new Error(`unsafe path from the sender: ${JSON.stringify(displayPath(rel))}`);
+  touch(rel);
   if (r.op === Op.keep) return keep(rel, kept);
   source.set(rel, r);
   try {
@@ -809,9 +836,11 @@ function finishRound(round: number, senderNotes: TransferNote[]): { report: Cons
   const now = targetNow;
   // What the target holds and the source does not (excluded paths aside), found in one pass.
   const extraPaths: string[] = [];
-  for (const [p, st] of now) if (!source.has(p) && !isUnderExcluded(p, isDir(st))) extraPaths.push(p);
-  // A proven folder's children that targetNow lacks are as the index showed them, unless removed.
+  for (const [p, st] of now) if (!source.has(p) && !isUnderExcluded(p, isDir(st)) && !isKeptWhole(p)) extraPaths.push(p);
+  // A proven folder's children that targetNow lacks are as the index showed them, unless removed;
+  // a folder kept whole keeps every one of them.
   for (const dir of provenFolders) {
+    if (wholeFolders.has(dir)) continue;
     for (const p of indexFolders.get(dir)!.paths) {
       if (source.has(p) || now.has(p) || removedThisSession.has(p)) continue;
       const st = statOf(p);
@@ -832,7 +861,8 @@ function finishRound(round: number, senderNotes: TransferNote[]): { report: Cons
       if (wasDir) removedDir = p;
     }
     const gone: string[] = [];
-    for (const p of manifest.entries.keys()) if (!source.has(p)) gone.push(p);
+    // Every entry the manifest gained this session is in the source: the others are the index's.
+    for (const [dir, f] of indexFolders) if (!wholeFolders.has(dir)) for (const p of f.paths) if (!source.has(p) && manifest.entries.has(p)) gone.push(p);
     for (const p of gone) manifest.delete(p);
   }
   // Folders last and deepest first: writing inside a folder moves its times.
@@ -895,13 +925,31 @@ function finishRound(round: number, senderNotes: TransferNote[]): { report: Cons
     if (provenOnArrival.get(p) === st && !writtenThisSession.has(p)) continue;
     if (!isSameEntry(p, e, st, provenInode)) different.push(p);
   }
-  const again = new Set([...resend, ...different, ...missing].filter((p) => !unfixable.has(p) && source.has(p)));
+  // A folder kept whole that nothing touched since the walk proved it holds every child as its
+  // record says; in one that was touched, a child with no record of its own is checked as kept.
+  let keptWhole = 0;
+  for (const [dir, f] of wholeFolders) {
+    if (!touchedFolders.has(dir)) {
+      keptWhole += f.paths.length - f.specials.length;
+      continue;
+    }
+    for (const p of f.paths) {
+      if (source.has(p)) continue;
+      keptWhole++;
+      if (!now.has(p) && !removedThisSession.has(p)) continue;
+      const st = statOf(p);
+      const m = manifest.entries.get(p);
+      if (!st || !m) missing.push(p);
+      else if (!isSameEntry(p, m.meta, st, provenInode)) different.push(p);
+    }
+  }
+  const again = new Set([...resend, ...different, ...missing].filter((p) => !unfixable.has(p) && (source.has(p) || isKeptWhole(p))));
   resend.clear();
   const report: ConsistencyReport = {
     source: session.sourceLabel,
     target: input.outDir,
     round,
-    total: source.size,
+    total: source.size + keptWhole,
     different: different.length,
     missing: missing.length,
     extra: extra.length,
