@@ -59,7 +59,7 @@ function takeIndex(isBlocking: boolean): boolean {
     if (m) {
       const buf = m.message as ArrayBuffer | null;
       target = new TargetIndex(buf ? Buffer.from(buf) : EMPTY);
-      trace(`index (${stats.entries + undecided.length} entries walked)`);
+      trace(`index (${scannedAhead.size} folders listed ahead)`);
       return true;
     }
     if (!isBlocking) return false;
@@ -77,9 +77,12 @@ function targetOf(rel: string): TargetEntry | undefined {
   if (targetHint?.rel !== rel) return target!.get(rel);
   const r = new BufReader(cache.bytes);
   r.offset = targetHint.metaStart;
-  // Its inode on the target is not in the cache: only files with several names need it, and they are looked up.
-  return Object.assign(readMeta(r), { ino: -1 });
+  // Its inode on the target is not in the cache (see visitFile).
+  return Object.assign(readMeta(r), { ino: CACHED_INO });
 }
+
+/** The inode of a target record taken from the cache: not known. */
+const CACHED_INO = -1;
 
 /** Target files by content hash, for renames and copies; built only when first asked. */
 function byHash(): Map<string, string> {
@@ -98,7 +101,8 @@ const undecided: Undecided[] = [];
 
 /** What the last verified send learnt of each entry (see SendCache). */
 const cache = new SendCache(input.cache ? Buffer.from(input.cache) : null);
-const newCache = new BufWriter(1024 * 1024);
+// About the old cache's size: growing it copies, and fresh memory is slow to touch on some hosts.
+const newCache = new BufWriter((input.cache?.byteLength ?? 0) + 1024 * 1024);
 newCache.str(CACHE_MAGIC);
 
 const stats: WalkStats = {
@@ -324,9 +328,11 @@ function visitFile(rel: string, st: Stat, e: EntryMeta, force: boolean): void {
       e.link = first;
       // Cached as the target will record it: a link to the first name.
       remember(rel, st, e);
-      const t = target!.get(rel);
-      const tf = target!.get(first);
-      if (!force && t && tf && t.type === EntryType.file && t.ino === tf.ino && !isPutPath.has(first)) keepOrMeta(e, t);
+      const t = force ? undefined : targetOf(rel);
+      // Taken from the cache, the target's record says whether the receiver linked the two
+      // names (it checks that they still are at the round's end); from the index, their inodes do.
+      const isLinked = !!t && t.type === EntryType.file && (t.ino === CACHED_INO ? t.isHardlink && t.link === first : t.ino === target!.get(first)?.ino);
+      if (t && isLinked && !isPutPath.has(first)) keepOrMeta(e, t);
       else emit(Op.put, e);
       return;
     }
@@ -441,14 +447,52 @@ function childPath(dir: string, raw: Buffer, start: number, end: number): string
 
 /** A subfolder goes on the walk's stack unless it holds a filesystem whose contents are not copied. */
 function pushFolder(stack: { rel: string; dev: number }[], rel: string, st: Stat, dev: number): void {
-  if (st.dev !== dev) {
-    const m = mounts.get(devKey(BigInt(st.dev)));
-    if (m && SKIPPED_FS_TYPES.has(m.fsType)) {
-      note("skipped", rel, `contents not copied: ${m.fsType} filesystem (pseudo, memory-backed or shared)`);
-      return;
+  const skipped = skippedFsType(st.dev, dev);
+  if (skipped) note("skipped", rel, `contents not copied: ${skipped} filesystem (pseudo, memory-backed or shared)`);
+  else stack.push({ rel, dev: st.dev });
+}
+
+/** The type of the filesystem a folder on device dev (its parent's: parentDev) holds, when its contents are not copied. */
+function skippedFsType(dev: number, parentDev: number): string | null {
+  if (dev === parentDev) return null;
+  const m = mounts.get(devKey(BigInt(dev)));
+  return m && SKIPPED_FS_TYPES.has(m.fsType) ? m.fsType : null;
+}
+
+/** Listings read before the target's index came (see scanAhead), by folder. */
+const scannedAhead = new Map<string, [Buffer, Float64Array]>();
+const SCAN_AHEAD_MAX_ENTRIES = 200_000;
+
+/**
+ * While the index is on its way (the sender still derives its key and connects), lists the
+ * folders the walk will meet first, in its order, so that their system calls are done when it
+ * starts. Folders it would not enter are not listed; a folder that cannot be listed is left to
+ * the walk, which says why.
+ */
+function scanAhead(root: string, rootDev: number): void {
+  const stack: { rel: string; dev: number }[] = [{ rel: root, dev: rootDev }];
+  let entries = 0;
+  while (stack.length > 0 && entries < SCAN_AHEAD_MAX_ENTRIES && !takeIndex(false)) {
+    const { rel: dir, dev } = stack.pop()!;
+    let listing: [Buffer, Float64Array];
+    try {
+      listing = native.scanDir(paths.abs(dir));
+    } catch {
+      continue;
+    }
+    scannedAhead.set(dir, listing);
+    const [raw, scan] = listing;
+    entries += scan.length / STAT_FIELDS;
+    for (let i = 0, start = 0; start < raw.length; i++) {
+      const end = raw.indexOf(0, start);
+      const o = i * STAT_FIELDS;
+      if (typeOfMode(scan[o + ST.mode]!) === EntryType.dir) {
+        const rel = childPath(dir, raw, start, end);
+        if (!(dir === "" && rel === ".ferry") && !isExcluded(rel, true) && !skippedFsType(scan[o + ST.dev]!, dev)) stack.push({ rel, dev: scan[o + ST.dev]! });
+      }
+      start = end + 1;
     }
   }
-  stack.push({ rel, dev: st.dev });
 }
 
 function visitOrNote(rel: string, st: Stat, type: EntryTypeCode): boolean {
@@ -553,7 +597,7 @@ function keepFolder(dir: string, raw: Buffer, scan: Float64Array, dev: number, b
       const st = statAt(scan, i);
       // Its cache lookup finds the record where it is, with no table of them all.
       cache.continueAt(at);
-      if (isTargetAsCached && !(type === EntryType.file && st.nlink > 1)) targetHint = { rel, metaStart: cacheMetaStart(cb, at) };
+      if (isTargetAsCached) targetHint = { rel, metaStart: cacheMetaStart(cb, at) };
       const isVisited = visitOrNote(rel, st, type as EntryTypeCode);
       targetHint = null;
       if (isVisited && type === EntryType.dir) pushFolder(stack, rel, st, dev);
@@ -590,6 +634,7 @@ function walk(): void {
   if (!rootSt || typeOfMode(rootSt.mode) !== EntryType.dir) throw new Error(`${input.root} is not a directory`);
   // Every folder's records go into the new cache together, after its header (see writeBlockHeader):
   // nothing is decided before the target's index is here.
+  scanAhead("", rootSt.dev);
   takeIndex(true);
   visit("", rootSt, EntryType.dir, false);
   const stack: { rel: string; dev: number }[] = [{ rel: "", dev: rootSt.dev }];
@@ -598,7 +643,9 @@ function walk(): void {
     let raw: Buffer;
     let scan: Float64Array;
     try {
-      [raw, scan] = native.scanDir(paths.abs(dir));
+      const ahead = scannedAhead.get(dir);
+      scannedAhead.delete(dir);
+      [raw, scan] = ahead ?? native.scanDir(paths.abs(dir));
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === "ENOENT" || code === "ENOTDIR") note("vanished", dir, "folder vanished during the walk");
