@@ -631,6 +631,14 @@ static napi_value hash16_js(napi_env env, napi_callback_info info) {
   return buffer_copy_of(env, out, sizeof out);
 }
 
+/* acc ^= hash16(tag) of p[0, n): the step of xorHash16 and childFacts. */
+static void xor_hash16_into(unsigned char acc[16], const unsigned char *p, size_t n, uint64_t tag) {
+  unsigned char one[16];
+  put_be64(one, xxh64(p, n, tag));
+  put_be64(one + 8, xxh64(p, n, tag + (1ULL << 32)));
+  for (int b = 0; b < 16; b++) acc[b] ^= one[b];
+}
+
 /*
  * xorHash16(data: Uint8Array, ranges: Int32Array, tag: number): the XOR of hash16(tag) over
  * data[ranges[2i], ranges[2i+1]) for each pair — one call for a folder's records, not one each.
@@ -651,17 +659,13 @@ static napi_value xor_hash16(napi_env env, napi_callback_info info) {
   const unsigned char *data = bytes;
   const int32_t *r = rbytes;
   uint64_t tag = (uint64_t)get_number(env, argv[2]);
-  unsigned char acc[16] = {0}, one[16];
+  unsigned char acc[16] = {0};
   for (size_t i = 0; i < rlen; i += 2) {
     if (r[i] < 0 || r[i + 1] < r[i] || (size_t)r[i + 1] > len) {
       napi_throw_range_error(env, NULL, "a range lies outside the data");
       return NULL;
     }
-    const unsigned char *p = data + r[i];
-    size_t n = (size_t)(r[i + 1] - r[i]);
-    put_be64(one, xxh64(p, n, tag));
-    put_be64(one + 8, xxh64(p, n, tag + (1ULL << 32)));
-    for (int b = 0; b < 16; b++) acc[b] ^= one[b];
+    xor_hash16_into(acc, data + r[i], (size_t)(r[i + 1] - r[i]), tag);
   }
   return buffer_copy_of(env, acc, sizeof acc);
 }
@@ -688,7 +692,7 @@ static napi_value child_facts(napi_env env, napi_callback_info info) {
   }
   const unsigned char *names = nbytes;
   const double *st = sbytes;
-  unsigned char acc[16] = {0}, one[16], rec[NAME_MAX + 1 + 24];
+  unsigned char acc[16] = {0}, rec[NAME_MAX + 1 + 24];
   size_t start = 0, i = 0;
   for (size_t k = 0; k < nlen; k++) {
     if (names[k] != 0) continue;
@@ -701,9 +705,7 @@ static napi_value child_facts(napi_env env, napi_callback_info info) {
     rec[n] = 0;
     double f[3] = {st[i * NSTAT + 0], st[i * NSTAT + 10], st[i * NSTAT + 11]};
     memcpy(rec + n + 1, f, sizeof f); /* little-endian hosts only, as Node's are */
-    put_be64(one, xxh64(rec, n + 1 + 24, 5));
-    put_be64(one + 8, xxh64(rec, n + 1 + 24, 5 + (1ULL << 32)));
-    for (int b = 0; b < 16; b++) acc[b] ^= one[b];
+    xor_hash16_into(acc, rec, n + 1 + 24, 5);
     start = k + 1;
     i++;
   }
