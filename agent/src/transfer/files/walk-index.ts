@@ -407,6 +407,7 @@ export class SendCache {
       start: digestAt + DIGEST_BYTES + 4,
       count: u32At(this.buf, digestAt + DIGEST_BYTES),
       isListingSame: bytesEqual(this.buf, fpAt, fp, 0, FINGERPRINT_BYTES),
+      isNamesSame: bytesEqual(this.buf, fpAt, fp, 0, NAMES_HASH_BYTES),
       targetDigest: digest.some((b) => b !== 0) ? digest : null,
     };
   }
@@ -442,12 +443,15 @@ export interface CachedBlock {
   count: number;
   /** Whether the folder's listing has the fingerprint the block was written under: no child changed. */
   isListingSame: boolean;
+  /** Whether its names are the ones the block was written under, in the same order (the fingerprint's first part). */
+  isNamesSame: boolean;
   /** The target's digest of the folder under which every record was found to be the target's own, if known. */
   targetDigest: Buffer | null;
 }
 
-/** Bytes of a folder's listing fingerprint (see writeBlockHeader). */
+/** Bytes of a folder's listing fingerprint (see writeBlockHeader): XXH64 of its names, then hash16 of their stats. */
 export const FINGERPRINT_BYTES = 24;
+const NAMES_HASH_BYTES = 8;
 
 /** A block header's path begins with a NUL, which no entry's path holds. */
 function isBlockHeader(data: Buffer, o: number): boolean {

@@ -530,18 +530,21 @@ function keepFolder(dir: string, raw: Buffer, scan: Float64Array, dev: number, b
   let p = block.start;
   let matched = 0;
   for (let i = 0, start = 0; i < count; i++) {
-    let end = start;
-    while (end < raw.length && raw[end] !== 0) end++;
-    if (end >= raw.length) return null;
+    const end = raw.indexOf(0, start);
+    if (end < 0) return null;
     nameEnds[i] = end;
     const mode = scan[i * STAT_FIELDS + ST.mode]!;
     const isStateFolder = dir === "" && end - start === 6 && raw.toString("latin1", start, end) === ".ferry";
     if (mode !== 0 && typeOfMode(mode) !== 0 && !isStateFolder) {
       const n = end - start;
       if (matched === block.count || u32At(cb, p) !== prefix + n || cb[p + 4] === 0) return null;
-      for (let k = 0; k < dir.length; k++) if (cb[p + 4 + k] !== dir.charCodeAt(k)) return null;
-      if (prefix > 0 && cb[p + 4 + dir.length] !== 0x2f) return null;
-      for (let k = 0; k < n; k++) if (cb[p + 4 + prefix + k] !== raw[start + k]) return null;
+      // The same names as when the block was written (their hash begins the fingerprint): the
+      // records follow them in order, and their paths need no comparing byte by byte.
+      if (!block.isNamesSame) {
+        for (let k = 0; k < dir.length; k++) if (cb[p + 4 + k] !== dir.charCodeAt(k)) return null;
+        if (prefix > 0 && cb[p + 4 + dir.length] !== 0x2f) return null;
+        if (cb.compare(raw, start, end, p + 4 + prefix, p + 4 + prefix + n) !== 0) return null;
+      }
       recordOf[i] = p;
       p = cacheRecordEnd(cb, p);
       matched++;
