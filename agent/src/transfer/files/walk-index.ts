@@ -206,7 +206,7 @@ export function encodeTargetIndex(
   folders?: Map<string, TargetFolder>,
 ): Buffer {
   const records = new BufWriter(1024 * 1024);
-  const digests = new Map<string, Buffer>();
+  const table = folders ?? new Map<string, TargetFolder>();
   // The root's record first: the walk looks it up first, before any folder's digest can serve.
   const all = [...entries];
   const root = all.findIndex((e) => e.meta.path === "");
@@ -217,24 +217,21 @@ export function encodeTargetIndex(
     if (meta.path !== "") {
       const h = hash16(records.buf.subarray(start, records.length), 0);
       const dir = parentOf(meta.path);
-      const d = digests.get(dir);
-      if (!d) digests.set(dir, h);
-      else xorInto(d, h);
-      if (folders) {
-        const f = folders.get(dir) ?? { digest: digests.get(dir)!, paths: [], specials: [], facts: Buffer.alloc(DIGEST_BYTES) };
-        folders.set(dir, f);
-        f.paths.push(meta.path);
-        if (meta.type === EntryType.dir || meta.isHardlink) f.specials.push(meta.path);
-        xorInto(f.facts, childFactsOf(meta.path.slice(dir === "" ? 0 : dir.length + 1), facts, hash16));
-      }
+      let f = table.get(dir);
+      if (!f) table.set(dir, (f = { digest: h, paths: [], specials: [], facts: Buffer.alloc(DIGEST_BYTES) }));
+      else xorInto(f.digest, h);
+      f.paths.push(meta.path);
+      if (meta.type === EntryType.dir || meta.isHardlink) f.specials.push(meta.path);
+      // Only the receiver asks for its folders, to prove them when it walks (write-worker.ts).
+      if (folders) xorInto(f.facts, childFactsOf(meta.path.slice(dir === "" ? 0 : dir.length + 1), facts, hash16));
     }
     writeFacts(records, facts);
   }
-  const w = new BufWriter(records.length + digests.size * 64 + 16);
-  w.u32(digests.size);
-  for (const [dir, d] of digests) {
+  const w = new BufWriter(records.length + table.size * 64 + 16);
+  w.u32(table.size);
+  for (const [dir, f] of table) {
     w.str(dir);
-    w.raw(d, 0, DIGEST_BYTES);
+    w.raw(f.digest, 0, DIGEST_BYTES);
   }
   const r = records.result();
   w.raw(r, 0, r.length);

@@ -45,8 +45,8 @@ const inflight = new Int32Array(input.inflight);
 const mounts = readMountInfo();
 
 /**
- * The target's index arrives while the walk already runs (the receiver reads its manifest as we
- * stat): entries seen before it wait in `undecided`.
+ * The target's index arrives while the walker lists folders ahead (scanAhead); nothing is
+ * decided before it is here.
  */
 let target: TargetIndex | null = null;
 let targetByHash: Map<string, string> | null = null;
@@ -92,12 +92,6 @@ function byHash(): Map<string, string> {
   return targetByHash;
 }
 
-interface Undecided {
-  rel: string;
-  st: Stat;
-  type: EntryTypeCode;
-}
-const undecided: Undecided[] = [];
 
 /** What the last verified send learnt of each entry (see SendCache). */
 const cache = new SendCache(input.cache ? Buffer.from(input.cache) : null);
@@ -391,27 +385,10 @@ function countKept(type: EntryTypeCode, size: number): void {
 }
 
 function visit(rel: string, st: Stat, type: EntryTypeCode, force: boolean): void {
-  if (!takeIndex(false)) {
-    undecided.push({ rel, st, type });
-    return;
-  }
-  if (undecided.length > 0) decideWaiting();
   if (!force && keepIfUnchanged(rel, st, type)) return;
   decide(rel, st, type, metaOf(rel, st, type), force);
 }
 
-function decideWaiting(): void {
-  // By index, not shift(): shift moves the whole array each time, quadratic on a big tree.
-  const waiting = undecided.splice(0);
-  for (const u of waiting) {
-    try {
-      if (!keepIfUnchanged(u.rel, u.st, u.type)) decide(u.rel, u.st, u.type, metaOf(u.rel, u.st, u.type), false);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-      note("vanished", u.rel, "vanished during the walk");
-    }
-  }
-}
 
 function decide(rel: string, st: Stat, type: EntryTypeCode, e: EntryMeta, force: boolean): void {
   if (type === EntryType.file) return visitFile(rel, st, e, force);
@@ -668,7 +645,6 @@ function walk(): void {
     if (digest) digest.copy(newCache.buf, header.digestAt);
     newCache.buf.writeUInt32LE(cacheRecords - recordsBefore, header.countAt);
   }
-  decideWaiting();
   flush();
 }
 

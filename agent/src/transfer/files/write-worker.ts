@@ -105,7 +105,8 @@ const wholeFolders = new Map<string, TargetFolder>();
 const touchedFolders = new Set<string>();
 
 function touch(rel: string): void {
-  if (rel !== "") touchedFolders.add(parentOf(rel));
+  // Only a proven folder can be kept whole (a full copy proves none: nothing to track).
+  if (rel !== "" && provenFolders.size > 0) touchedFolders.add(parentOf(rel));
 }
 
 /** Whether rel is in the source as a child of a folder kept whole. */

@@ -576,16 +576,21 @@ static uint64_t xxh64(const unsigned char *p, size_t len, uint64_t seed) {
   return xx_tail(h, p, end);
 }
 
+/* Whether v is a typed array of type want; if so, its data and its length in elements. */
+static bool typed_array(napi_env env, napi_value v, napi_typedarray_type want, void **data, size_t *len) {
+  napi_typedarray_type type;
+  napi_value ab;
+  size_t offset;
+  return napi_get_typedarray_info(env, v, &type, len, data, &ab, &offset) == napi_ok && type == want;
+}
+
 /* The (data: Uint8Array, seed: number) arguments of xxh64 and hash16; -1 after throwing. */
 static int get_hash_args(napi_env env, napi_callback_info info, const unsigned char **data, size_t *len, uint64_t *seed) {
   size_t argc = 2;
   napi_value argv[2];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  napi_typedarray_type type;
-  napi_value ab;
-  size_t offset;
   void *bytes;
-  if (argc < 2 || napi_get_typedarray_info(env, argv[0], &type, len, &bytes, &ab, &offset) != napi_ok || type != napi_uint8_array) {
+  if (argc < 2 || !typed_array(env, argv[0], napi_uint8_array, &bytes, len)) {
     napi_throw_type_error(env, NULL, "expected a Uint8Array");
     return -1;
   }
@@ -647,12 +652,9 @@ static napi_value xor_hash16(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  napi_typedarray_type type, rtype;
-  napi_value ab;
-  size_t offset, len = 0, rlen = 0;
+  size_t len = 0, rlen = 0;
   void *bytes = NULL, *rbytes = NULL;
-  if (argc < 3 || napi_get_typedarray_info(env, argv[0], &type, &len, &bytes, &ab, &offset) != napi_ok || type != napi_uint8_array ||
-      napi_get_typedarray_info(env, argv[1], &rtype, &rlen, &rbytes, &ab, &offset) != napi_ok || rtype != napi_int32_array || rlen % 2 != 0) {
+  if (argc < 3 || !typed_array(env, argv[0], napi_uint8_array, &bytes, &len) || !typed_array(env, argv[1], napi_int32_array, &rbytes, &rlen) || rlen % 2 != 0) {
     napi_throw_type_error(env, NULL, "expected a Uint8Array, an Int32Array of start and end pairs, and a tag");
     return NULL;
   }
@@ -680,13 +682,9 @@ static napi_value child_facts(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  napi_typedarray_type type;
-  napi_value ab;
-  size_t offset, nlen = 0, slen = 0;
+  size_t nlen = 0, slen = 0;
   void *nbytes = NULL, *sbytes = NULL;
-  bool is_buffer = false;
-  if (argc < 2 || napi_is_buffer(env, argv[0], &is_buffer) != napi_ok || !is_buffer || napi_get_buffer_info(env, argv[0], &nbytes, &nlen) != napi_ok ||
-      napi_get_typedarray_info(env, argv[1], &type, &slen, &sbytes, &ab, &offset) != napi_ok || type != napi_float64_array) {
+  if (argc < 2 || !typed_array(env, argv[0], napi_uint8_array, &nbytes, &nlen) || !typed_array(env, argv[1], napi_float64_array, &sbytes, &slen)) {
     napi_throw_type_error(env, NULL, "expected the names and stats of scanDir");
     return NULL;
   }
@@ -806,13 +804,10 @@ static napi_value chunk_windows(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  napi_typedarray_type type;
-  napi_value ab;
-  size_t offset, ext_len;
+  size_t ext_len;
   void *ext_bytes;
   bool is_array = false;
-  if (argc < 2 || napi_get_typedarray_info(env, argv[0], &type, &ext_len, &ext_bytes, &ab, &offset) != napi_ok || type != napi_uint8_array ||
-      napi_is_array(env, argv[1], &is_array) != napi_ok || !is_array) {
+  if (argc < 2 || !typed_array(env, argv[0], napi_uint8_array, &ext_bytes, &ext_len) || napi_is_array(env, argv[1], &is_array) != napi_ok || !is_array) {
     napi_throw_type_error(env, NULL, "expected an extent list (Uint8Array) and an array of Uint8Array parts");
     return NULL;
   }
@@ -869,8 +864,7 @@ static napi_value chunk_windows(napi_env env, napi_callback_info info) {
           if (part >= part_count) { fail = "chunk data shorter than its extents"; break; }
           napi_value el = NULL;
           void *data = NULL;
-          if (napi_get_element(env, argv[1], part++, &el) != napi_ok ||
-              napi_get_typedarray_info(env, el, &type, &part_len, &data, &ab, &offset) != napi_ok || type != napi_uint8_array) {
+          if (napi_get_element(env, argv[1], part++, &el) != napi_ok || !typed_array(env, el, napi_uint8_array, &data, &part_len)) {
             fail = "a chunk part is not a Uint8Array";
             break;
           }
