@@ -8,7 +8,7 @@ import { FileFrame, FILES_PROTOCOL_VERSION, fileEndSchema, filesHelloSchema, for
 import { assertSameProtocol } from "../protocol-version";
 import { CELL_BYTES, cellHash, cellLength, fileHashFromCells, smallFileHash, zeroCellHash } from "./file-hash";
 import { startWorker } from "./start-worker";
-import type { WriterInput, WriterReply, WriterRequest } from "./write-protocol";
+import type { WriterInput, WriterReply, WriterRequest, WriterSession } from "./write-protocol";
 
 const trace = process.env.FERRY_TRACE ? (what: string) => process.stderr.write(`trace recv ${performance.now().toFixed(0)} ${what}\n`) : () => undefined;
 
@@ -172,25 +172,34 @@ function movable(payload: Buffer): Uint8Array {
   return out;
 }
 
-/**
- * One file-level session, after its FILES_HELLO: the writer thread applies what comes, large
- * files' cells are hashed as they arrive and a file is renamed into place only when
- * its hash matches the sender's.
- */
+/** Target folders a session is writing to now, and writers kept ready for the next session. */
 const busyTargets = new Set<string>();
 const spareWriters = new Map<string, Writer>();
 
-function takeWriter(input: WriterInput): Writer {
-  const spare = spareWriters.get(input.outDir);
-  spareWriters.delete(input.outDir);
-  return spare ?? new Writer(input);
+type IndexReply = Extract<WriterReply, { t: "index" }>;
+
+async function askIndex(writer: Writer, session: WriterSession): Promise<IndexReply> {
+  writer.post({ t: "index", session });
+  return writer.reply("index");
 }
 
 /**
- * The next session into the same folder finds a writer already started, its manifest read and
- * its index made: a rerun (--sync, resume) gets its answer at once. It holds no lock and writes
- * nothing until a session uses it; it does not keep the process alive.
+ * The session's writer and the index it made: the one kept ready for this folder when it still
+ * holds the folder and manifest found there now, else a new one. A writer kept ready that failed
+ * to start (the folder was removed as it started) is replaced the same way.
  */
+async function writerWithIndex(input: WriterInput, session: WriterSession): Promise<{ writer: Writer; index: IndexReply }> {
+  const spare = spareWriters.get(input.outDir);
+  spareWriters.delete(input.outDir);
+  if (spare) {
+    const index = await askIndex(spare, session).catch(() => null);
+    if (index && !index.isStale) return { writer: spare, index };
+    await spare.terminate();
+  }
+  const writer = new Writer(input);
+  return { writer, index: await askIndex(writer, session) };
+}
+
 /**
  * Stops the writers kept ready for folders at or below dir: each holds its folder open, so a
  * filesystem mounted there cannot be unmounted while it lives. A later session starts a new one.
@@ -202,13 +211,23 @@ export async function releaseSpareWriters(dir: string): Promise<number> {
   return below.length;
 }
 
+/**
+ * The next session into the same folder finds a writer already started, its manifest read and
+ * its index made: a rerun (--sync, resume) gets its answer at once. It holds no lock and writes
+ * nothing until a session uses it; it does not keep the process alive.
+ */
 function keepWriterReady(input: WriterInput): void {
   if (spareWriters.has(input.outDir)) return;
-  const w = new Writer(input);
+  const w = new Writer({ ...input, isSpare: true });
   w.unref();
   spareWriters.set(input.outDir, w);
 }
 
+/**
+ * One file-level session, after its FILES_HELLO: the writer thread applies what comes, large
+ * files' cells are hashed as they arrive and a file is renamed into place only when
+ * its hash matches the sender's.
+ */
 export async function receiveFileSession(
   channel: FrameChannel,
   helloFrame: Frame,
@@ -237,17 +256,10 @@ export async function receiveFileSession(
       isBusy = true;
       const input: WriterInput = { outDir: options.outDir, checkpointBytes: options.checkpointBytes, traceOrigin: performance.timeOrigin };
       const session = { isSync: hello.isSync, excludes: hello.excludes, sourceLabel: hello.sourceLabel };
-      writer = takeWriter(input);
       trace("hello");
-      writer.post({ t: "index", session });
-      let index = await writer.reply("index");
-      if (index.isStale) {
-        // A writer kept ready holds a folder that was removed or replaced since: start afresh.
-        await writer.terminate();
-        writer = new Writer(input);
-        writer.post({ t: "index", session });
-        index = await writer.reply("index");
-      }
+      const taken = await writerWithIndex(input, session);
+      writer = taken.writer;
+      const index = taken.index;
       trace("index");
       log(`files from ${hello.sourceLabel}: into ${options.outDir}${index.knownEntries ? `, ${index.knownEntries} entries already in place` : ""}${hello.isSync ? " (sync)" : ""}`);
       await channel.send(controlFrame(FileFrame.ready, { knownEntries: index.knownEntries, isRoot: index.isRoot }, Buffer.from(index.index)));

@@ -34,8 +34,9 @@ function tmpDir(name: string): string {
   return d;
 }
 
+/** One session into outDir; its receiver side is awaited even when the sender fails, so a failed test leaves no result queued for the next. */
 async function send(root: string, extra: Partial<FileSendOptions> = {}) {
-  const result = await sendFiles({
+  const sent = sendFiles({
     host: "127.0.0.1",
     port,
     credentials: { kind: "token", token: TOKEN },
@@ -43,6 +44,11 @@ async function send(root: string, extra: Partial<FileSendOptions> = {}) {
     isSync: false,
     stateDir: path.join(work, "sender-state"),
     ...extra,
+  });
+  const result = await sent.catch(async (error: unknown) => {
+    // A sender that failed before it connected has no session there: wait a while, not forever.
+    await Promise.race([receiver.nextSession(), new Promise((r) => setTimeout(r, 10_000))]);
+    throw error;
   });
   const session: SessionResult = await receiver.nextSession();
   return { result, session };
@@ -428,6 +434,16 @@ describe("incremental --sync", () => {
 
     const rerun = await send(src, { isSync: true });
     expect(rerun.result.stats.put + rerun.result.stats.meta).toBe(0);
+
+    // Removed while that writer is still starting: it makes no folder again, and a session then
+    // writes afresh (it had failed with ENOENT when the removal fell between its mkdir and open).
+    removeOutDir();
+    for (let i = 0; i < 40 && !fs.existsSync(outDir); i++) await new Promise((r) => setTimeout(r, 25));
+    expect(fs.existsSync(outDir)).toBe(false);
+    const afresh = await send(src, { isSync: true });
+    expect(afresh.result.report.isVerified).toBe(true);
+    expect(afresh.result.stats.put).toBeGreaterThan(20);
+    expectSameTree(src, outDir);
   });
 
   it("leaves extras alone without --sync, reports them, and skips excluded paths", async () => {

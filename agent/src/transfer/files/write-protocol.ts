@@ -11,6 +11,8 @@ export interface WriterInput {
   checkpointBytes?: number;
   /** The receiver's performance.timeOrigin: FERRY_TRACE times are counted from it. */
   traceOrigin?: number;
+  /** Started ahead of a session (kept ready): it creates no target folder that is not there. */
+  isSpare?: boolean;
 }
 
 /** What a session tells its writer, which may have been started (and read the manifest) before. */

@@ -46,6 +46,7 @@ const trace = process.env.FERRY_TRACE ? (what: string) => process.stderr.write(`
 const native = loadNativeFs();
 const isRoot = process.getuid?.() === 0;
 const outLatin1 = Buffer.from(input.outDir, "utf8").toString("latin1");
+if (input.isSpare && !fs.existsSync(path.join(input.outDir, ".ferry", "files"))) throw new Error(`${input.outDir} holds no manifest now`);
 fs.mkdirSync(input.outDir, { recursive: true });
 const paths = new TreePaths(outLatin1);
 const stateDir = path.join(input.outDir, ".ferry", "files");
