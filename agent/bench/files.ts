@@ -6,10 +6,13 @@
  * folders), BENCH_LARGE large ones (default 6 × 32 MiB), 1,000 symlinks and 1,000 hard links.
  * Then measures, each into its own target on the same filesystem:
  *   - tar c | tar x (the floor: no network, no checks, no temporary names),
+ *   - tar c | TLS | tar x, the same over one loopback TLS connection (socat with OpenSSL, C from
+ *     end to end): the floor for any copy that encrypts, as Ferry must; skipped without socat,
  *   - rsync -aHAX --numeric-ids to a loopback rsync daemon,
  *   - Ferry's send --files to a loopback receiver (the bundled agent, as it ships),
- * full, with nothing changed (rsync as is, Ferry with --sync), and after changing ~1% of the
- * files; the two short passes BENCH_REPEATS times (default 5), in turns, reporting the median.
+ * full (each tool into an empty target, 3 times in turns, the median), with nothing changed
+ * (rsync as is, Ferry with --sync), and after changing ~1% of the files; the two short passes
+ * BENCH_REPEATS times (default 5), in turns, reporting the median.
  * After each Ferry pass it waits for the receiver to go idle (it prepares the next session's
  * writer), so that none of Ferry's work runs while rsync is timed.
  * Prints seconds, entries per second and Ferry / rsync. Do not loop it on a shared machine.
@@ -163,6 +166,42 @@ function settle(pid: number): void {
   }
 }
 
+const FULL_REPEATS = 3;
+
+function hasCommand(name: string): boolean {
+  return spawnSync("sh", ["-c", `command -v ${name}`], { stdio: "ignore" }).status === 0;
+}
+
+/** Removes what a folder holds, keeping the folder (a daemon or receiver may be serving it). */
+function emptyFolder(d: string): void {
+  for (const name of fs.readdirSync(d)) sh("rm", ["-rf", path.join(d, name)]);
+}
+
+/**
+ * tar c | TLS | tar x over loopback: socat with OpenSSL on both ends, a throwaway P-256
+ * certificate, TLS 1.3 (AES-GCM). Returns the seconds from the start of tar c until tar x has
+ * finished; the listener's start is not counted.
+ */
+function tarOverTls(src: string, out: string): () => number {
+  const pem = path.join(dir, "tls-floor.pem");
+  sh("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", `${pem}.key`, "-out", `${pem}.crt`, "-days", "1", "-subj", "/CN=localhost"]);
+  fs.writeFileSync(pem, Buffer.concat([fs.readFileSync(`${pem}.key`), fs.readFileSync(`${pem}.crt`)]));
+  const port = TLS_FLOOR_PORT;
+  const script = [
+    `socat -b 262144 OPENSSL-LISTEN:${port},bind=127.0.0.1,reuseaddr,cert=${pem},verify=0 SYSTEM:"tar -C '${out}' -xf - --numeric-owner" & server=$!`,
+    "sleep 0.3",
+    "start=$(date +%s.%N)",
+    `tar -C '${src}' -cf - . | socat -b 262144 -u - OPENSSL:127.0.0.1:${port},verify=0,retry=100,interval=0.01`,
+    "wait $server",
+    'echo "$start $(date +%s.%N)"',
+  ].join("\n");
+  return () => {
+    const [start, end] = sh("bash", ["-c", script]).trim().split(" ").map(Number);
+    return end! - start!;
+  };
+}
+const TLS_FLOOR_PORT = 7788;
+
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error("the file benchmark mounts a fresh filesystem and keeps owners: run it as root");
   fs.mkdirSync(dir, { recursive: true });
@@ -174,8 +213,8 @@ async function main(): Promise<void> {
     const src = path.join(mnt, "src");
     console.log(`generating ${smallCount} small files, ${largeCount} × ${largeBytes / MiB} MiB, 1000 symlinks, 1000 hard links on a fresh ${fsKind}...`);
     const { entries, smallFiles } = generate(src);
-    // The three copies land in memory (tmpfs, or an ext4 image's page cache): touch it first (see warm-memory.ts).
-    const warmBytes = 4 * (smallCount * 4200 + largeCount * largeBytes);
+    // The four copies land in memory (tmpfs, or an ext4 image's page cache): touch it first (see warm-memory.ts).
+    const warmBytes = 5 * (smallCount * 4200 + largeCount * largeBytes);
     console.log(`warming ${(warmBytes / MiB).toFixed(0)} MiB of memory: ${warmMemory(warmBytes).seconds.toFixed(1)} s`);
     const bundle = path.join(dir, "ferry-agent.mjs");
     // The agent as it ships (agent/build.mjs: one file, with its worker threads' own bundles).
@@ -199,19 +238,37 @@ async function main(): Promise<void> {
     );
     children.push(receiver);
 
-    const rsync = () => sh("rsync", ["-aHAX", "--numeric-ids", `${src}/`, `rsync://127.0.0.1:${rsyncPort}/bench/`]);
+    const rsync = () => void sh("rsync", ["-aHAX", "--numeric-ids", `${src}/`, `rsync://127.0.0.1:${rsyncPort}/bench/`]);
     const ferry = (isSync: boolean) =>
       sh(process.execPath, [bundle, "send", "--to", `127.0.0.1:${ferryPort}`, "--token", TOKEN, "--files", src, "--state", path.join(dir, "state"), ...(isSync ? ["--sync"] : [])]);
     const afterFerry = () => settle(receiver.pid!);
     fs.rmSync(path.join(dir, "state"), { recursive: true, force: true });
 
     const rows: { pass: string; tool: string; s: number; spread?: string }[] = [];
-    const tarS = seconds(() => sh("sh", ["-c", `tar -C '${src}' -cf - . | tar -C '${tarOut}' -xf - --numeric-owner`]));
-    rows.push({ pass: "full", tool: "tar | tar", s: tarS });
-    rows.push({ pass: "full", tool: "rsync", s: seconds(rsync) });
+    const tar = () => void sh("sh", ["-c", `tar -C '${src}' -cf - . | tar -C '${tarOut}' -xf - --numeric-owner`]);
+    const tarTls = hasCommand("socat") ? tarOverTls(src, tarOut) : null;
+    if (!tarTls) console.log("socat is not installed (apt-get install socat): no tar | TLS | tar floor");
     let ferryLog = "";
-    rows.push({ pass: "full", tool: "ferry", s: seconds(() => (ferryLog = ferry(false))) });
-    afterFerry();
+    // Each returns the seconds it took, or nothing to be timed from outside.
+    const full: [string, () => number | void][] = [
+      ["tar | tar", tar],
+      ...(tarTls ? [["tar|TLS|tar", tarTls] as [string, () => number]] : []),
+      ["rsync", rsync],
+      ["ferry", () => void (ferryLog = ferry(false))],
+    ];
+    const fullTimes = new Map<string, number[]>(full.map(([tool]) => [tool, []]));
+    for (let i = 0; i < FULL_REPEATS; i++) {
+      // Each copy starts from an empty target (and Ferry's sender from no cache).
+      for (const d of [tarOut, rsyncOut, ferryOut]) emptyFolder(d);
+      fs.rmSync(path.join(dir, "state"), { recursive: true, force: true });
+      for (const [tool, run] of full) {
+        const t = performance.now();
+        const measured = run();
+        fullTimes.get(tool)!.push(typeof measured === "number" ? measured : (performance.now() - t) / 1000);
+        if (tool === "ferry") afterFerry();
+      }
+    }
+    for (const [tool, times] of fullTimes) rows.push({ pass: "full", tool, s: median(times), spread: `${Math.min(...times).toFixed(2)}–${Math.max(...times).toFixed(2)}` });
     console.log(ferryLog.trim());
     // The short passes run REPEATS times, rsync and Ferry in turns, and report the median: one
     // pass of under a second swings by a fifth on a shared machine.
@@ -239,11 +296,11 @@ async function main(): Promise<void> {
     const differences = same.stdout.split("\n").filter((l) => l && !l.startsWith(".d..t")).length;
 
     console.log(`\n${entries} entries (${smallCount} small files, ${largeCount} × ${largeBytes / MiB} MiB), on ${fsKind}, ${process.env.BENCH_NOTE ?? ""}`);
-    console.log(`pass        tool       seconds   entries/s   ferry/rsync   (no change and 1% changed: median of ${repeats}, min–max)`);
+    console.log(`pass        tool         seconds   entries/s   / rsync   (median of ${FULL_REPEATS} full, ${repeats} short passes; min–max)`);
     for (const row of rows) {
       const rs = rows.find((x) => x.pass === row.pass && x.tool === "rsync")!.s;
-      const ratio = row.tool === "ferry" ? (row.s / rs).toFixed(2) : "";
-      console.log(`${row.pass.padEnd(11)} ${row.tool.padEnd(10)} ${row.s.toFixed(2).padStart(7)} ${Math.round(entries / row.s).toString().padStart(11)}   ${ratio.padEnd(11)} ${row.spread ?? ""}`);
+      const ratio = row.tool === "rsync" ? "" : (row.s / rs).toFixed(2);
+      console.log(`${row.pass.padEnd(11)} ${row.tool.padEnd(12)} ${row.s.toFixed(2).padStart(7)} ${Math.round(entries / row.s).toString().padStart(11)}   ${ratio.padEnd(9)} ${row.spread ?? ""}`);
     }
     console.log(`rsync -n against Ferry's target: ${differences === 0 ? "identical" : `${differences} differences`}`);
   } finally {
