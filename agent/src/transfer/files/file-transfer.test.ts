@@ -513,6 +513,39 @@ describe("walk", () => {
     }
   });
 
+  it.skipIf(!isRoot)("copies what a bind mount shows once, where it lives, and what it shows from outside the tree (needs root: mount --bind)", async () => {
+    const src = tmpDir("bind-src");
+    const p = (rel: string) => path.join(src, rel);
+    fs.mkdirSync(p("srv/www/site"), { recursive: true });
+    fs.writeFileSync(p("srv/www/site/index.html"), "<p>hello</p>");
+    fs.mkdirSync(p("var/www"), { recursive: true });
+    fs.mkdirSync(p("again"));
+    fs.mkdirSync(p("ext"));
+    const outside = tmpDir("bind-outside");
+    fs.writeFileSync(path.join(outside, "only-here"), "shown only through the bind");
+    const binds: [string, string][] = [[p("srv/www"), p("var/www")], [src, p("again")], [outside, p("ext")]];
+    const mounted: string[] = [];
+    try {
+      for (const [from, at] of binds) {
+        execFileSync("mount", ["--bind", from, at]);
+        mounted.unshift(at);
+      }
+      const { result } = await send(src, { isSync: true });
+      expect(result.report.isVerified).toBe(true);
+      expect(fs.readFileSync(path.join(outDir, "srv/www/site/index.html"), "utf8")).toBe("<p>hello</p>");
+      expect(fs.readdirSync(path.join(outDir, "var/www"))).toEqual([]);
+      // The tree bound inside itself is not copied a second time.
+      expect(fs.readdirSync(path.join(outDir, "again"))).toEqual([]);
+      expect(fs.readFileSync(path.join(outDir, "ext/only-here"), "utf8")).toBe("shown only through the bind");
+      const skipped = result.notes.filter((n) => n.kind === "skipped").map((n) => n.text);
+      expect(skipped).toContain(`contents not copied: a bind mount of ${p("srv/www")}, copied there`);
+      expect(skipped).toContain(`contents not copied: a bind mount of ${src}, copied there`);
+      expect(skipped).toHaveLength(2);
+    } finally {
+      for (const at of mounted) execFileSync("umount", [at]);
+    }
+  });
+
   it("keeps going when files change or vanish during the walk; a pass at rest then matches", async () => {
     const src = tmpDir("churn-src");
     for (let d = 0; d < 20; d++) {

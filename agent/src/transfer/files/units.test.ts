@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { BufReader, BufWriter, EntryType, Op, readRecord, writeRecord, type EntryMeta } from "./entry-codec";
 import { compileExcludes } from "./exclude-glob";
 import { ManifestLog } from "./manifest-log";
-import { devKey, parseMountInfo } from "./mount-types";
+import { bindViews, devKey, parseMountInfo, parseMountLines } from "./mount-types";
 import { TreePaths } from "./tree-paths";
 
 const meta = (p: string): EntryMeta => ({
@@ -102,5 +102,38 @@ describe("mountinfo", () => {
     expect(m.get("0:5")).toEqual({ fsType: "proc", mountPoint: "/proc" });
     expect(m.get("8:1")!.mountPoint).toBe("/mnt x");
     expect(devKey(BigInt((8 << 8) | 1))).toBe("8:1");
+  });
+});
+
+describe("bind mounts the walk meets twice", () => {
+  const line = (id: number, dev: string, root: string, at: string, type = "ext4") => `${id} 1 ${dev} ${root} ${at} rw - ${type} /dev/x rw`;
+  const views = (lines: string[], walkRoot = "/", isWalked: (rel: string) => boolean = () => true) =>
+    Object.fromEntries(bindViews(parseMountLines(lines.join("\n")), walkRoot, isWalked));
+  const root = line(1, "8:1", "/", "/");
+
+  it("finds a bound folder of a filesystem the walk copies, with where it is copied", () => {
+    expect(views([root, line(2, "8:1", "/srv/www", "/var/www")])).toEqual({ "var/www": "/srv/www" });
+    expect(views([root, line(2, "8:1", "/srv/www", "/var/www")], "/var")).toEqual({});
+    expect(views([root, line(2, "8:1", "/srv/www", "/var/www")], "/srv")).toEqual({});
+    expect(views([root, line(2, "8:1", "/srv/www", "/var/w\\040w")])).toEqual({ "var/w w": "/srv/www" });
+  });
+
+  it("keeps the first of a filesystem mounted twice, and one of two binds of the same folder", () => {
+    expect(views([root, line(2, "8:2", "/", "/data"), line(3, "8:2", "/", "/mnt/data")])).toEqual({ "mnt/data": "/data" });
+    expect(views([root, line(2, "8:2", "/x", "/a"), line(3, "8:2", "/x", "/b")])).toEqual({ b: "/a" });
+    expect(views([root, line(2, "8:2", "/x/y", "/a"), line(3, "8:2", "/x", "/b")])).toEqual({ a: "/b/y" });
+  });
+
+  it("copies a bind whose folder the walk does not enter (excluded, hidden by another mount) or that holds another mount", () => {
+    expect(views([root, line(2, "8:1", "/srv/www", "/var/www")], "/", (rel) => !rel.startsWith("srv"))).toEqual({});
+    expect(views([root, line(2, "8:3", "/", "/srv"), line(3, "8:1", "/srv/www", "/var/www")])).toEqual({});
+    // /n shows /m again, but /n/z holds another filesystem, seen only through /n.
+    expect(views([root, line(2, "8:2", "/", "/m"), line(3, "8:2", "/", "/n"), line(4, "8:3", "/", "/n/z")])).toEqual({});
+    expect(views([root, line(2, "8:2", "/", "/m"), line(3, "8:2", "/", "/n"), line(4, "8:3", "/", "/z")])).toEqual({ n: "/m" });
+  });
+
+  it("leaves btrfs subvolumes and overmounted mount points alone", () => {
+    expect(views([line(1, "0:26", "/@", "/", "btrfs"), line(2, "0:26", "/@home", "/home", "btrfs")])).toEqual({});
+    expect(views([root, line(2, "8:1", "/srv", "/mnt"), line(3, "8:5", "/", "/mnt")])).toEqual({});
   });
 });

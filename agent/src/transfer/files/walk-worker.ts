@@ -28,7 +28,7 @@ import { splitNames, statAt, typeOfMode, type Stat } from "./fast-stat";
 import { DELTA_MIN_BYTES } from "./delta";
 import { compileExcludes } from "./exclude-glob";
 import { CELL_BYTES, cellCount, cellHash, fileHashFromCells, smallFileHash } from "./file-hash";
-import { devKey, readMountInfo, SKIPPED_FS_TYPES } from "./mount-types";
+import { bindViews, devKey, readMountInfo, readMountLines, SKIPPED_FS_TYPES } from "./mount-types";
 import { loadNativeFs, ST, STAT_FIELDS } from "./native/native-fs";
 import { TreePaths } from "./tree-paths";
 import { cacheMetaStart, cacheRecordEnd, DIGEST_BYTES, SendCache, TargetIndex, writeBlockHeader, writeCacheRecord, type CachedBlock, type TargetEntry } from "./walk-index";
@@ -43,6 +43,16 @@ const paths = new TreePaths(input.root);
 const isExcluded = compileExcludes(input.excludes);
 const inflight = new Int32Array(input.inflight);
 const mounts = readMountInfo();
+/** Bind mounts in the tree whose contents the walk copies where they live (see bindViews). */
+const views = bindViews(readMountLines(), input.root, isWalkedFolder);
+
+/** Whether the walk enters a folder: neither it nor a folder above it excluded, not our state. */
+function isWalkedFolder(rel: string): boolean {
+  if (rel === "") return true;
+  if (rel === ".ferry" || rel.startsWith(".ferry/")) return false;
+  for (let i = rel.indexOf("/"); i !== -1; i = rel.indexOf("/", i + 1)) if (isExcluded(rel.slice(0, i), true)) return false;
+  return !isExcluded(rel, true);
+}
 
 /**
  * The target's index arrives while the walker lists folders ahead (scanAhead); nothing is
@@ -425,7 +435,9 @@ function childPath(dir: string, raw: Buffer, start: number, end: number): string
 /** A subfolder goes on the walk's stack unless it holds a filesystem whose contents are not copied. */
 function pushFolder(stack: { rel: string; dev: number }[], rel: string, st: Stat, dev: number): void {
   const skipped = skippedFsType(st.dev, dev);
+  const view = views.get(rel);
   if (skipped) note("skipped", rel, `contents not copied: ${skipped} filesystem (pseudo, memory-backed or shared)`);
+  else if (view !== undefined) note("skipped", rel, `contents not copied: a bind mount of ${Buffer.from(view, "latin1").toString()}, copied there`);
   else stack.push({ rel, dev: st.dev });
 }
 
@@ -465,7 +477,7 @@ function scanAhead(root: string, rootDev: number): void {
       const o = i * STAT_FIELDS;
       if (typeOfMode(scan[o + ST.mode]!) === EntryType.dir) {
         const rel = childPath(dir, raw, start, end);
-        if (!(dir === "" && rel === ".ferry") && !isExcluded(rel, true) && !skippedFsType(scan[o + ST.dev]!, dev)) stack.push({ rel, dev: scan[o + ST.dev]! });
+        if (!(dir === "" && rel === ".ferry") && !isExcluded(rel, true) && !skippedFsType(scan[o + ST.dev]!, dev) && !views.has(rel)) stack.push({ rel, dev: scan[o + ST.dev]! });
       }
       start = end + 1;
     }
