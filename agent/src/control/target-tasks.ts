@@ -4,6 +4,7 @@ import net from "node:net";
 import path from "node:path";
 import { z } from "zod";
 import { readFileIfExists, writeFileAtomic } from "../config/files";
+import { configureBlockRoot } from "./block-launch";
 import { writeStaticNetwork } from "./static-network";
 import { UserError } from "../errors";
 import { taskCertificateName } from "../protocol/v1/certificates";
@@ -18,6 +19,7 @@ import {
   taskLaunchPayloadSchema,
   taskReceivePayloadSchema,
   type PreparationReport,
+  type TaskLaunchPayload,
   type TaskReceivePayload,
 } from "../protocol/v1/tasks";
 import { configureTarget } from "../transfer/files/configure-target";
@@ -326,12 +328,21 @@ export class TargetTasks {
     const prepared = task.mode === "file" ? readPreparedMarker(path.join(this.options.stateDir, "receive", payload.taskId)) : null;
     const preparedDisks = prepared?.disks.map((d) => d.device) ?? null;
     if (task.mode === "block") {
+      // The copies keep the source's UUIDs and device names; the network cards change.
+      let root;
+      try {
+        root = await configureBlockRoot(task.disks.map((d) => d.targetPath), path.join(this.options.stateDir, "launch", payload.taskId), (at) => configureRoot(at, payload));
+      } catch (error) {
+        throw new UserError(`configuring the target disks failed: ${(error as Error).message}`);
+      }
+      if (root.isFound) {
+        changes.push(...root.result.changes.map((c) => `${root.where}: ${c}`));
+        notDone.push(...root.result.notDone);
+      } else notDone.push(`the migrated system was not configured (hostname, network cards, static address): ${root.why}`);
       for (const d of task.disks) {
         flushToDisk(d.targetPath);
         changes.push(`${d.targetPath} (${d.name}) holds the verified copy of pass ${last.passId} and was flushed to stable storage`);
       }
-      if (payload.hostname) notDone.push(`the hostname "${payload.hostname}" was not set: the agent does not mount block-level target disks`);
-      if (payload.network) notDone.push(`the static address ${payload.network.address} was not set: the agent does not mount block-level target disks`);
       if (!this.options.launchCommand) notDone.push("no machine was started: this target has no launch hook (--launch-command); boot a machine from these disks");
     } else {
       const outDir = prepared?.stagingRoot ?? task.outDir!;
@@ -340,29 +351,11 @@ export class TargetTasks {
       if (payload.outDir && resolveExisting(path.resolve(this.options.capabilities().fileRoot ?? "/", payload.outDir)) !== outDir) {
         throw new UserError(`the launch names ${payload.outDir} but this task was received into ${outDir}`);
       }
-      if (payload.hostname) {
-        const etc = path.join(outDir, "etc");
-        if (fs.existsSync(etc) && fs.statSync(etc).isDirectory()) {
-          writeFileAtomic(path.join(etc, "hostname"), `${payload.hostname}\n`, 0o644);
-          changes.push(`/etc/hostname: set to ${payload.hostname}`);
-        } else notDone.push(`the hostname was not set: ${outDir} has no etc folder`);
-      }
       // A folder target keeps the source's filesystems, so UUIDs and device names stay; prepared
-      // disks may have new UUIDs and other device names, rewritten here. The new machine's NICs
-      // differ, so every MAC pin of the source goes (configure-target's rule).
-      let configured;
-      try {
-        configured = configureTarget({ root: outDir, uuidMap: prepared?.uuidMap, deviceMap: prepared?.deviceMap });
-      } catch (error) {
-        throw new UserError(`configuring ${outDir} failed: ${(error as Error).message}`);
-      }
-      for (const c of configured) changes.push(`${c.file}:${c.line}: ${c.reason}`);
-      // A server template's static address, written after configure-target removed the source's MAC pins.
-      if (payload.network) {
-        const written = writeStaticNetwork(outDir, payload.network);
-        if (written) changes.push(...written);
-        else notDone.push(`the static address ${payload.network.address} was not set: no netplan, ifcfg or /etc/network/interfaces in the migrated root`);
-      }
+      // disks may have new UUIDs and other device names, rewritten here.
+      const configured = configureRoot(outDir, payload, { uuidMap: prepared?.uuidMap, deviceMap: prepared?.deviceMap });
+      changes.push(...configured.changes);
+      notDone.push(...configured.notDone);
       this.log.info("configured the migrated root", { taskId: payload.taskId, outDir, changes });
       if (prepared) {
         const devices = preparedDisks!.join(", ");
@@ -416,6 +409,36 @@ function describeSession(session: SessionResult): { outcome: PassOutcome; messag
  */
 async function closeSoon(receiver: RunningReceiver): Promise<void> {
   await Promise.race([receiver.close(), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+}
+
+/**
+ * Configures a migrated root before it boots on its new machine: the hostname, references to
+ * the source's UUIDs and device names (maps given), every MAC pin of the source's network cards
+ * removed (configure-target's rule), then a server template's static address.
+ */
+function configureRoot(root: string, payload: TaskLaunchPayload, maps: { uuidMap?: Record<string, string>; deviceMap?: Record<string, string> } = {}): { changes: string[]; notDone: string[] } {
+  const changes: string[] = [];
+  const notDone: string[] = [];
+  if (payload.hostname) {
+    const etc = path.join(root, "etc");
+    if (fs.existsSync(etc) && fs.statSync(etc).isDirectory()) {
+      writeFileAtomic(path.join(etc, "hostname"), `${payload.hostname}\n`, 0o644);
+      changes.push(`/etc/hostname: set to ${payload.hostname}`);
+    } else notDone.push(`the hostname was not set: ${root} has no etc folder`);
+  }
+  let configured;
+  try {
+    configured = configureTarget({ root, ...maps });
+  } catch (error) {
+    throw new UserError(`configuring ${root} failed: ${(error as Error).message}`);
+  }
+  for (const c of configured) changes.push(`${c.file}:${c.line}: ${c.reason}`);
+  if (payload.network) {
+    const written = writeStaticNetwork(root, payload.network);
+    if (written) changes.push(...written);
+    else notDone.push(`the static address ${payload.network.address} was not set: no netplan, ifcfg or /etc/network/interfaces in the migrated root`);
+  }
+  return { changes, notDone };
 }
 
 function flushToDisk(file: string) {

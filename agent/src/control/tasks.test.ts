@@ -9,7 +9,7 @@ import { taskCertificateName } from "../protocol/v1/certificates";
 import type { SourceReport } from "../protocol/v1/report";
 import type { TaskSendResult, TransferOptions } from "../protocol/v1/tasks";
 import { diffTrees, snapshotTree } from "../transfer/files/testing/tree-snapshot";
-import { hasTool, makeExtImage, makeTempDir, sha256File, writeTree } from "../transfer/testing/disk-images";
+import { debugfsCat, e2fsckClean, hasTool, makeExtImage, makeTempDir, partitionDisk, placeImage, sha256File, writeTree } from "../transfer/testing/disk-images";
 import { sleep } from "./backoff";
 import { CommandJournal } from "./command-journal";
 import { ConsoleClient } from "./console-client";
@@ -20,6 +20,27 @@ import { API } from "./agent-loop";
 import { HttpConsole, TEST_AK, TEST_SK, type ConsoleCommand } from "./testing/http-console";
 
 const canRun = hasTool("mkfs.ext4");
+
+/** Whether an ext4 image can be mounted here through a loop device (root, loop devices). */
+function canMountLoop(): boolean {
+  if (process.getuid?.() !== 0 || !canRun || !hasTool("losetup")) return false;
+  const dir = makeTempDir("loop-probe");
+  try {
+    fs.mkdirSync(path.join(dir, "m"));
+    makeExtImage(path.join(dir, "fs.img"), 4, path.join(dir, "m"));
+    execFileSync("mount", ["-o", "loop", path.join(dir, "fs.img"), path.join(dir, "m")], { stdio: "ignore" });
+    execFileSync("umount", [path.join(dir, "m")], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function taskRecordPass(file: string): string {
+  return JSON.parse(fs.readFileSync(file, "utf8")).passes.at(-1).passId;
+}
 const MiB = 1024 * 1024;
 
 let work: string;
@@ -203,6 +224,59 @@ describe.skipIf(!canRun)("migration tasks through the agents (needs e2fsprogs)",
     expect(cleanup.state).toBe("succeeded");
     expect(fs.existsSync(staging)).toBe(false);
     expect(sha256File(targetImage)).toBe(sha256File(sourceImage));
+  });
+
+  it.skipIf(!canMountLoop())("launches a block-level copy: finds the migrated root among the partitions, sets the hostname and address and drops MAC pins there (needs root and loop mounts)", async () => {
+    const tree = path.join(work, "block-root-tree");
+    fs.mkdirSync(path.join(tree, "etc/network"), { recursive: true });
+    fs.writeFileSync(path.join(tree, "etc/fstab"), "UUID=1111-2222 / ext4 defaults 0 1\n");
+    fs.writeFileSync(path.join(tree, "etc/hostname"), "src-01\n");
+    fs.writeFileSync(path.join(tree, "etc/network/interfaces"), "auto eth0\niface eth0 inet dhcp\n    hwaddress ether 52:54:00:12:34:56\n");
+    const bootTree = path.join(work, "block-boot-tree");
+    fs.mkdirSync(bootTree, { recursive: true });
+    fs.writeFileSync(path.join(bootTree, "vmlinuz"), randomBytes(64 * 1024));
+    // A GPT disk: a boot partition without /etc, then the root.
+    const disk = path.join(work, "rooted-disk.img");
+    partitionDisk(disk, 48, "label: gpt\nstart=2048, size=16384\nstart=18432, size=69632\n");
+    makeExtImage(path.join(work, "boot.img"), 8, bootTree);
+    makeExtImage(path.join(work, "root.img"), 34, tree);
+    placeImage(disk, 2048 * 512, path.join(work, "boot.img"));
+    placeImage(disk, 18432 * 512, path.join(work, "root.img"));
+    const disksDir = makeTempDir("task-disks");
+    const targetImage = path.join(disksDir, "vdb.img");
+    execFileSync("truncate", ["-s", "48M", targetImage]);
+    const target = startTarget({ disksDir });
+    startSource();
+    const ids = await agentIds();
+    const { send, taskId } = await runPass(ids, { mode: "block", disks: [{ sourcePath: disk, name: "vda", targetPath: targetImage }] });
+    await until(() => isFinished(send), "task_send's result");
+    expect(send.state, send.result?.message).toBe("succeeded");
+    const taskRecord = path.join(target.stateDir, "tasks", `${taskId}.json`);
+    await until(() => fs.existsSync(taskRecord) && JSON.parse(fs.readFileSync(taskRecord, "utf8")).passes.at(-1)?.outcome === "verified", "the target's verified pass");
+
+    const launch = fake.queue(ids.target, "task_launch", { taskId, mode: "block", outDir: null, hostname: "web-01-migrated", network: { address: "10.1.2.3/24", gateway: "10.1.2.1", dns: [] } });
+    await until(() => isFinished(launch), "task_launch's result");
+    expect(launch.state, launch.result?.message).toBe("succeeded");
+    expect(launch.result!.details!.changes).toEqual([
+      "ext4 on vdb.img partition 2: /etc/hostname: set to web-01-migrated",
+      "ext4 on vdb.img partition 2: /etc/network/interfaces:3: ifupdown hwaddress: 52:54:00:12:34:56 pinned an interface of the source; removed",
+      "ext4 on vdb.img partition 2: /etc/network/interfaces: static 10.1.2.3/24 via 10.1.2.1 on eth0",
+      `${fs.realpathSync(targetImage)} (vda) holds the verified copy of pass ${taskRecordPass(taskRecord)} and was flushed to stable storage`,
+    ]);
+    // Read back from the target disk's root partition, which is still a clean filesystem; the
+    // boot partition and the source are untouched.
+    const rootCopy = path.join(work, "root-after-launch.img");
+    execFileSync("dd", [`if=${targetImage}`, `of=${rootCopy}`, "bs=512", "skip=18432", "count=69632", "status=none"]);
+    expect(debugfsCat(rootCopy, "etc/hostname").toString()).toBe("web-01-migrated\n");
+    const interfaces = debugfsCat(rootCopy, "etc/network/interfaces").toString();
+    expect(interfaces).not.toContain("52:54:00");
+    expect(interfaces).toContain("address 10.1.2.3");
+    expect(e2fsckClean(rootCopy).isClean).toBe(true);
+    expect(sha256File(targetImage, 0, 18432 * 512)).toBe(sha256File(disk, 0, 18432 * 512));
+    expect(debugfsCat(path.join(work, "root.img"), "etc/hostname").toString()).toBe("src-01\n");
+    // Nothing stays mounted or attached.
+    expect(fs.readFileSync("/proc/self/mountinfo", "utf8")).not.toContain(target.stateDir);
+    expect(execFileSync("losetup", ["-j", targetImage], { encoding: "utf8" })).toBe("");
   });
 
   it("copies a folder tree into a folder below the file root, verified, and launch reports what it changed", async () => {
