@@ -28,6 +28,8 @@ export interface ReceiverOptions extends TargetGrowOptions {
   /** Disk name → device or file path, instead of DIR/<name>. */
   maps?: Record<string, string>;
   checkpointBytes?: number;
+  /** File sessions: the target's index goes in frames of at most this many bytes (tests make it small). */
+  indexPartBytes?: number;
   /** A speed limit senders are asked to keep (bytes per second); change it with setLimit(). */
   limitBytesPerSecond?: number | null;
   log?: (line: string) => void;
@@ -442,7 +444,7 @@ async function runSession(
       switch (f.type) {
         case FrameType.filesHello: {
           if (current || disks.length > 0) throw new Error("a file session cannot follow disks");
-          const r = await receiveFileSession(channel, f, { outDir: options.outDir, log, checkpointBytes: options.checkpointBytes });
+          const r = await receiveFileSession(channel, f, { outDir: options.outDir, log, checkpointBytes: options.checkpointBytes, indexPartBytes: options.indexPartBytes });
           return { ...r, disks: [] };
         }
         case FrameType.hello: {

@@ -11,7 +11,7 @@ import { TransferError, type SendProgress } from "../sender";
 import { clientTlsOptions, readyCredentials, type TransferCredentials } from "../tls-credentials";
 import { TokenBucket } from "../token-bucket";
 import { BufReader, BufWriter } from "./entry-codec";
-import { FileFrame, FILES_PROTOCOL_VERSION, reportSchema, type ConsistencyReport, type FilesHello, type TransferNote } from "./file-frames";
+import { FileFrame, FILES_PROTOCOL_VERSION, filesReadySchema, reportSchema, type ConsistencyReport, type FilesHello, type TransferNote } from "./file-frames";
 import { DeltaEncoder, DeltaOp, DELTA_WINDOW_BYTES } from "./delta";
 import { CELL_BYTES, cellCount, cellHash, cellLength, fileHashFromCells, smallFileHash, zeroCellHash } from "./file-hash";
 import { loadNativeFs } from "./native/native-fs";
@@ -121,6 +121,42 @@ class Replies {
   }
 }
 
+/**
+ * The target's index, from READY (which says its length) and the INDEX_PART frames after it,
+ * copied into one buffer that moves to the walker; no frame that brought it is kept.
+ */
+async function receiveIndex(replies: Replies): Promise<ArrayBuffer> {
+  const ready = parseControlPayload((await replies.expect(FileFrame.ready)).payload);
+  const { indexBytes } = filesReadySchema.parse(ready.body);
+  const index = new Uint8Array(indexBytes);
+  let filled = 0;
+  for (let part = ready.blob; ; part = parseControlPayload((await replies.expect(FileFrame.indexPart)).payload).blob) {
+    if (filled + part.length > indexBytes) throw new TransferError(`protocol error: the target's index is longer than the ${indexBytes} bytes announced`);
+    index.set(part, filled);
+    filled += part.length;
+    if (filled === indexBytes) return index.buffer;
+  }
+}
+
+/** A copy of the bytes in an ArrayBuffer of its own, which can move to another thread. */
+function copyOut(bytes: Uint8Array): ArrayBuffer {
+  const own = new ArrayBuffer(bytes.length);
+  new Uint8Array(own).set(bytes);
+  return own;
+}
+
+/**
+ * The send cache of the last verified send, read into a buffer that moves to the walker (as
+ * workerData it would be copied: a cache takes about 140 bytes per entry, 40 MB for 300,000).
+ */
+async function readCache(file: string): Promise<ArrayBuffer | null> {
+  const bytes = await fs.promises.readFile(file).catch(() => null);
+  if (!bytes) return null;
+  // A whole file read at once has a buffer of its own, not a slice of Node's pool.
+  const isOwn = bytes.byteOffset === 0 && bytes.buffer instanceof ArrayBuffer && bytes.buffer.byteLength === bytes.length;
+  return isOwn ? (bytes.buffer as ArrayBuffer) : copyOut(bytes);
+}
+
 function cachePath(stateDir: string, root: string): string {
   const key = crypto.createHash("sha256").update(`${os.hostname()}\0${root}`).digest("hex").slice(0, 24);
   return path.join(stateDir, `files-${key}.cache`);
@@ -140,7 +176,7 @@ export async function sendFiles(options: FileSendOptions): Promise<FileSendResul
   const rootLatin1 = Buffer.from(root, "utf8").toString("latin1");
   trace("start");
   const cacheFile = cachePath(options.stateDir, root);
-  const cached = await fs.promises.readFile(cacheFile).catch(() => null);
+  const cache = await readCache(cacheFile);
 
   // The walk starts before the connection, so that loading the walker on its thread and walking
   // overlap the TLS key derivation and the handshake; the target's index follows when READY brings it.
@@ -151,14 +187,14 @@ export async function sendFiles(options: FileSendOptions): Promise<FileSendResul
     root: rootLatin1,
     excludes: options.excludes ?? [],
     indexPort: indexChannel.port2,
-    cache: cached ? (cached.buffer.slice(cached.byteOffset, cached.byteOffset + cached.length) as ArrayBuffer) : null,
+    cache,
     inflight,
     maxInflight: 8,
     batchBytes: options.batchBytes ?? 2 * 1024 * 1024,
     inlineMax: options.inlineMax ?? 1024 * 1024,
     traceOrigin: performance.timeOrigin,
   };
-  const walker = startWorker(new URL("./walk-worker.ts", import.meta.url), "walk", { workerData: input, transferList: [indexChannel.port2] });
+  const walker = startWorker(new URL("./walk-worker.ts", import.meta.url), "walk", { workerData: input, transferList: [indexChannel.port2, ...(cache ? [cache] : [])] });
   const messages: WalkerMessage[] = [];
   let wake: (() => void) | null = null;
   let walkerError: Error | null = null;
@@ -443,10 +479,8 @@ export async function sendFiles(options: FileSendOptions): Promise<FileSendResul
       }
     };
 
-    const ready = parseControlPayload((await replies.expect(FileFrame.ready)).payload);
+    const index = await receiveIndex(replies);
     trace("ready");
-    const index = new ArrayBuffer(ready.blob.length);
-    new Uint8Array(index).set(ready.blob);
     indexChannel.port1.postMessage(index, [index]);
     indexChannel.port1.close();
     const done = (await pump("done")) as Extract<WalkerMessage, { t: "done" }>;

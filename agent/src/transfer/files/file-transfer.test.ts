@@ -250,6 +250,50 @@ function snapshotTreeNames(root: string): string[] {
 }
 
 describe("incremental --sync", () => {
+  it("takes the target's index in parts, as a target of 600,000 entries needs (a frame holds 64 MiB; parts of 1,000 bytes here)", async () => {
+    const src = tmpDir("index-parts-src");
+    for (let d = 0; d < 10; d++) {
+      fs.mkdirSync(path.join(src, `d${d}`));
+      for (let i = 0; i < 30; i++) fs.writeFileSync(path.join(src, `d${d}`, `file-${i}`), `file ${d}/${i}\n`);
+    }
+    const target = path.join(work, "index-parts-out");
+    const r2 = await startReceiver({ host: "127.0.0.1", port: 0, credentials: { kind: "token", token: TOKEN }, outDir: target, indexPartBytes: 1000 });
+    try {
+      const to = { host: "127.0.0.1", port: r2.address.port, credentials: { kind: "token" as const, token: TOKEN }, root: src, stateDir: path.join(work, "s-index-parts") };
+      expect((await sendFiles({ ...to, isSync: false })).report.isVerified).toBe(true);
+      expect((await r2.nextSession()).isOk).toBe(true);
+      // Over 300 entries: an index of tens of parts, which the sender must take whole to keep them.
+      fs.writeFileSync(path.join(src, "d3/file-3"), "changed\n");
+      const again = await sendFiles({ ...to, isSync: true });
+      expect((await r2.nextSession()).isOk).toBe(true);
+      expect(again.report.isVerified).toBe(true);
+      expect(again.stats).toMatchObject({ put: 1, meta: 0, keep: again.stats.entries - 1 });
+      expect(diffTrees(snapshotTree(src), new Map([...snapshotTree(target)].filter(([p]) => !p.startsWith(".ferry"))))).toEqual([]);
+
+      // As the frames go: READY with the length and the first part, then parts of at most 1,000 bytes.
+      const socket = tls.connect({ host: "127.0.0.1", port: r2.address.port, ...clientTlsOptions({ kind: "token", token: TOKEN }) });
+      await new Promise<void>((resolve, reject) => socket.once("secureConnect", () => resolve()).once("error", reject));
+      const channel = new FrameChannel(socket);
+      await channel.send(controlFrame(FileFrame.hello, { protocol: FILES_PROTOCOL_VERSION, kind: "files", isSync: true, excludes: [], sourceLabel: "a frame counter" }));
+      const ready = await channel.next();
+      expect(ready.type).toBe(FileFrame.ready);
+      const { body, blob } = parseControlPayload(ready.payload);
+      const parts = [blob];
+      for (let got = blob.length; got < (body as { indexBytes: number }).indexBytes; got += parts.at(-1)!.length) {
+        const f = await channel.next();
+        expect(f.type).toBe(FileFrame.indexPart);
+        parts.push(parseControlPayload(f.payload).blob);
+      }
+      socket.destroy();
+      expect((await r2.nextSession()).isOk).toBe(false);
+      expect(parts.length).toBeGreaterThan(10);
+      expect(Math.max(...parts.map((b) => b.length))).toBe(1000);
+      expect(new TargetIndex(Buffer.concat(parts)).digestOf("d3")).toBeDefined();
+    } finally {
+      await r2.close();
+    }
+  });
+
   it("brings modified, added, deleted, renamed and chmod-only entries right; chmod-only sends no content", async () => {
     const src = tmpDir("sync-src");
     fs.mkdirSync(path.join(src, "a/b"), { recursive: true });
