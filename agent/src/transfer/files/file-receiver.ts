@@ -172,6 +172,19 @@ function movable(payload: Buffer): Uint8Array {
   return out;
 }
 
+/**
+ * A round's paths to send again, as many as fit in maxBytes (a frame holds 64 MiB): the next
+ * round asks for the rest.
+ */
+export function encodeResendList(paths: readonly string[], maxBytes = 32 * 1024 * 1024): Buffer {
+  const list = new BufWriter(64 * 1024);
+  for (const p of paths) {
+    if (list.length + 4 + p.length > maxBytes) break;
+    list.str(p);
+  }
+  return list.result();
+}
+
 /** Target folders a session is writing to now, and writers kept ready for the next session. */
 const busyTargets = new Set<string>();
 const spareWriters = new Map<string, Writer>();
@@ -360,9 +373,7 @@ export async function receiveFileSession(
             trace("report");
             isCorrupt = new Set();
             log(formatReport(r.report));
-            const list = new BufWriter(64 * 1024);
-            for (const p of r.resend) list.str(p);
-            await channel.send(controlFrame(FileFrame.report, r.report, list.result()));
+            await channel.send(controlFrame(FileFrame.report, r.report, encodeResendList(r.resend)));
             lastReceipt = { report: r.report, bytesWritten: r.bytesWritten, entriesWritten: r.entriesWritten, foldersProven: r.foldersProven };
             break;
           }

@@ -138,6 +138,18 @@ async function receiveIndex(replies: Replies): Promise<ArrayBuffer> {
   }
 }
 
+/**
+ * The notes the receiver keeps with its report: the first NOTES_SENT, then one that counts the
+ * rest (all of them are in the sender's result and log). A walk of a tree it cannot read as
+ * a whole would otherwise make a round's end larger than a frame can hold.
+ */
+const NOTES_SENT = 1000;
+
+export function notesToSend(notes: readonly TransferNote[]): TransferNote[] {
+  if (notes.length <= NOTES_SENT) return [...notes];
+  return [...notes.slice(0, NOTES_SENT), { kind: "more", path: "", text: `${notes.length - NOTES_SENT} more notes, in the sender's log` }];
+}
+
 /** A copy of the bytes in an ArrayBuffer of its own, which can move to another thread. */
 function copyOut(bytes: Uint8Array): ArrayBuffer {
   const own = new ArrayBuffer(bytes.length);
@@ -491,7 +503,7 @@ export async function sendFiles(options: FileSendOptions): Promise<FileSendResul
     let report: ConsistencyReport;
     let round = 0;
     for (;;) {
-      await channel.send(controlFrame(FileFrame.roundEnd, { round, notes }));
+      await channel.send(controlFrame(FileFrame.roundEnd, { round, notes: notesToSend(notes) }));
       const r = parseControlPayload((await replies.expect(FileFrame.report)).payload);
       report = reportSchema.parse(r.body);
       trace("report");

@@ -7,6 +7,8 @@ import { BufReader, BufWriter, EntryType, Op, readRecord, writeRecord, type Entr
 import { compileExcludes } from "./exclude-glob";
 import { ManifestLog } from "./manifest-log";
 import { bindViews, devKey, parseMountInfo, parseMountLines } from "./mount-types";
+import { encodeResendList } from "./file-receiver";
+import { notesToSend } from "./file-sender";
 import { TreePaths } from "./tree-paths";
 
 const meta = (p: string): EntryMeta => ({
@@ -135,5 +137,28 @@ describe("bind mounts the walk meets twice", () => {
   it("leaves btrfs subvolumes and overmounted mount points alone", () => {
     expect(views([line(1, "0:26", "/@", "/", "btrfs"), line(2, "0:26", "/@home", "/home", "btrfs")])).toEqual({});
     expect(views([root, line(2, "8:1", "/srv", "/mnt"), line(3, "8:5", "/", "/mnt")])).toEqual({});
+  });
+});
+
+describe("what a round's end and report carry", () => {
+  it("sends the first 1,000 notes and one that counts the rest", () => {
+    const notes = Array.from({ length: 1500 }, (_, i) => ({ kind: "error", path: `p${i}`, text: "cannot read" }));
+    const sent = notesToSend(notes);
+    expect(sent).toHaveLength(1001);
+    expect(sent[999]).toEqual(notes[999]);
+    expect(sent[1000]).toEqual({ kind: "more", path: "", text: "500 more notes, in the sender's log" });
+    expect(notesToSend(notes.slice(0, 1000))).toEqual(notes.slice(0, 1000));
+  });
+
+  it("lists the paths to send again that fit, whole", () => {
+    const paths = ["a", "bb", "ccc", "dddd"];
+    const read = (b: Buffer) => {
+      const out: string[] = [];
+      for (let o = 0; o < b.length; o += 4 + b.readUInt32LE(o)) out.push(b.toString("latin1", o + 4, o + 4 + b.readUInt32LE(o)));
+      return out;
+    };
+    expect(read(encodeResendList(paths))).toEqual(paths);
+    expect(read(encodeResendList(paths, 5 + 6 + 7))).toEqual(["a", "bb", "ccc"]);
+    expect(read(encodeResendList(paths, 5 + 6 + 6))).toEqual(["a", "bb"]);
   });
 });
