@@ -13,6 +13,11 @@
  * recomputes before writing a byte; their CRC-32 covers only the head before the data (root,
  * extent list, window list), so a damaged head is told from a damaged chunk without a second
  * pass over every byte.
+ *
+ * A control frame whose payload passes CONTROL_PART_BYTES (the target's index of a large tree,
+ * the chunk hashes of a disk past a few TiB) goes as several frames of its type, each but the
+ * last flagged CONTINUED; the first one's offset is the whole payload's length, each next one's
+ * where its part goes. The decoder joins them: readers see one frame.
  */
 import zlib from "node:zlib";
 import { bufferPool } from "./buffer-pool";
@@ -43,7 +48,12 @@ export const FrameType = {
 } as const;
 export type FrameTypeCode = (typeof FrameType)[keyof typeof FrameType];
 
-export const FrameFlag = { deflated: 1 } as const;
+export const FrameFlag = { deflated: 1, continued: 2 } as const;
+
+/** A control frame's payload goes in frames of at most this many bytes. */
+export const CONTROL_PART_BYTES = 16 * 1024 * 1024;
+/** The longest payload the decoder joins from parts (a hostile peer could announce any length). */
+export const MAX_JOINED_PAYLOAD = 2 * 1024 * 1024 * 1024 - 1;
 
 export interface FrameHeader {
   type: number;
@@ -94,15 +104,26 @@ export function decodeHeader(b: Buffer): FrameHeader {
   };
 }
 
-/** Builds a control frame whose payload is JSON, optionally followed by a binary blob. */
-export function controlFrame(type: number, body: unknown, blob?: Buffer): Buffer[] {
+/**
+ * Builds a control frame whose payload is JSON, optionally followed by a binary blob: one frame,
+ * or several of at most partBytes each (see CONTINUED above), header and payload pieces in order.
+ */
+export function controlFrame(type: number, body: unknown, blob?: Buffer, partBytes = CONTROL_PART_BYTES): Buffer[] {
   const json = Buffer.from(JSON.stringify(body ?? null));
   const len = Buffer.allocUnsafe(4);
   len.writeUInt32LE(json.length, 0);
   const parts = blob ? [len, json, blob] : [len, json];
-  const wireLength = parts.reduce((n, p) => n + p.length, 0);
-  const header = encodeHeader({ type, flags: 0, disk: 0, wireLength, offset: 0, rawLength: wireLength, checksum: crc32(parts), seq: 0 });
-  return [header, ...parts];
+  const total = parts.reduce((n, p) => n + p.length, 0);
+  if (total <= partBytes) return [encodeHeader({ type, flags: 0, disk: 0, wireLength: total, offset: 0, rawLength: total, checksum: crc32(parts), seq: 0 }), ...parts];
+  if (total > MAX_JOINED_PAYLOAD) throw new Error(`a control frame of ${total} bytes is past the protocol's limit`);
+  const out: Buffer[] = [];
+  const whole = Buffer.concat(parts, total);
+  for (let at = 0; at < total; at += partBytes) {
+    const part = whole.subarray(at, Math.min(total, at + partBytes));
+    const isLast = at + part.length === total;
+    out.push(encodeHeader({ type, flags: isLast ? 0 : FrameFlag.continued, disk: 0, wireLength: part.length, offset: at === 0 ? total : at, rawLength: part.length, checksum: crc32([part]), seq: 0 }), part);
+  }
+  return out;
 }
 
 export function parseControlPayload(payload: Buffer): { body: unknown; blob: Buffer } {
@@ -117,6 +138,8 @@ export class FrameDecoder {
   private pieces: Buffer[] = [];
   private buffered = 0;
   private header: FrameHeader | null = null;
+  /** A control frame coming in parts: its first header and the payload joined so far. */
+  private joining: { header: FrameHeader; payload: Buffer; filled: number } | null = null;
 
   push(data: Buffer): Frame[] {
     this.pieces.push(data);
@@ -132,7 +155,10 @@ export class FrameDecoder {
       }
       if (this.buffered < this.header.wireLength) break;
       const n = this.header.wireLength;
-      if (n >= 64 * 1024) {
+      if (this.joining || this.header.flags & FrameFlag.continued) {
+        const joined = this.join(this.header);
+        if (joined) frames.push(joined);
+      } else if (n >= 64 * 1024) {
         // Large payloads go to pooled buffers: one copy, no garbage per frame.
         const pooled = bufferPool.acquire(n);
         this.copyInto(pooled.buf);
@@ -141,6 +167,24 @@ export class FrameDecoder {
       this.header = null;
     }
     return frames;
+  }
+
+  /** Adds one part of a control frame; returns the frame when it was the last. */
+  private join(h: FrameHeader): Frame | null {
+    if (!this.joining) {
+      if (h.offset > MAX_JOINED_PAYLOAD || h.offset < h.wireLength) throw new Error(`a control frame of ${h.offset} bytes in parts exceeds the protocol limit`);
+      this.joining = { header: h, payload: Buffer.allocUnsafe(h.offset), filled: 0 };
+    } else if (h.type !== this.joining.header.type || h.offset !== this.joining.filled) {
+      throw new Error(`a part of frame type ${this.joining.header.type} at ${this.joining.filled} was expected, not type ${h.type} at ${h.offset}`);
+    }
+    const j = this.joining;
+    if (j.filled + h.wireLength > j.payload.length) throw new Error("a control frame's parts are longer than announced");
+    this.copyInto(j.payload.subarray(j.filled, j.filled + h.wireLength));
+    j.filled += h.wireLength;
+    if (h.flags & FrameFlag.continued) return null;
+    this.joining = null;
+    if (j.filled !== j.payload.length) throw new Error("a control frame's parts are shorter than announced");
+    return { ...j.header, flags: j.header.flags & ~FrameFlag.continued, wireLength: j.filled, rawLength: j.filled, offset: 0, payload: j.payload };
   }
 
   private take(n: number): Buffer {

@@ -28,7 +28,7 @@ export interface ReceiverOptions extends TargetGrowOptions {
   /** Disk name → device or file path, instead of DIR/<name>. */
   maps?: Record<string, string>;
   checkpointBytes?: number;
-  /** File sessions: the target's index goes in frames of at most this many bytes (tests make it small). */
+  /** File sessions: READY, with the target's index, goes in frames of at most this many bytes (tests make it small). */
   indexPartBytes?: number;
   /** A speed limit senders are asked to keep (bytes per second); change it with setLimit(). */
   limitBytesPerSecond?: number | null;

@@ -4,8 +4,10 @@ import { z } from "zod";
  * Control frame bodies of the block transfer protocol (the JSON part of a control frame; the
  * binary framing is in transfer/frames.ts). Version 3: chunks hash (xxHash) as a tree over 16 KiB windows,
  * DATA frames carry their root, and --sync may send PATCH frames with only the changed windows.
+ * Version 4: control frames past 16 MiB go in parts (frames.ts CONTINUED): in one frame, the
+ * chunk hashes of a disk with more than 3.2 TiB of data passed the 64 MiB frame limit.
  */
-export const BLOCK_PROTOCOL_VERSION = 3;
+export const BLOCK_PROTOCOL_VERSION = 4;
 
 export const helloSchema = z.object({
   protocol: z.literal(BLOCK_PROTOCOL_VERSION),

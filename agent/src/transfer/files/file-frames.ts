@@ -24,21 +24,16 @@ export const FileFrame = {
   delta: 41,
   /** Receiver to sender: JSON { fileId, isAvailable }; blob = the signature of the target's copy. */
   signature: 42,
-  /** Receiver to sender, after READY: blob = the next part of the target's index. */
-  indexPart: 43,
 } as const;
 
 /**
  * 2: files of one cell hash with the addon's hash16 (XXH64), not SHA-256.
  * 3: the target's index begins with a digest per folder (walk-index.ts encodeTargetIndex).
  * 4: a large file's cells hash with hash16 too (file-hash.ts), not as block-level chunks.
- * 5: the target's index goes in parts (READY says its length, INDEX_PART frames follow): in one
- *    frame, the index of a target of about 600,000 entries passed the 64 MiB frame limit.
+ * 5: control frames past 16 MiB go in parts (frames.ts CONTINUED): in one frame, the target's
+ *    index of about 600,000 entries passed the 64 MiB frame limit.
  */
 export const FILES_PROTOCOL_VERSION = 5;
-
-/** At most this much of the target's index per frame (the index takes about 110 bytes per entry). */
-export const INDEX_PART_BYTES = 16 * 1024 * 1024;
 
 export const filesHelloSchema = z.object({
   protocol: z.literal(FILES_PROTOCOL_VERSION),
@@ -49,7 +44,7 @@ export const filesHelloSchema = z.object({
 });
 export type FilesHello = z.infer<typeof filesHelloSchema>;
 
-export const filesReadySchema = z.object({ knownEntries: z.number().int().nonnegative(), isRoot: z.boolean(), indexBytes: z.number().int().nonnegative() });
+export const filesReadySchema = z.object({ knownEntries: z.number().int().nonnegative(), isRoot: z.boolean() });
 
 export const noteSchema = z.object({ kind: z.string(), path: z.string(), text: z.string() });
 export type TransferNote = z.infer<typeof noteSchema>;

@@ -4,7 +4,7 @@ import { MessageChannel, type Worker } from "node:worker_threads";
 import { FrameChannel } from "../frame-channel";
 import { FrameFlag, FrameType, controlFrame, crc32, parseControlPayload, type Frame } from "../frames";
 import { BufWriter } from "./entry-codec";
-import { FileFrame, FILES_PROTOCOL_VERSION, INDEX_PART_BYTES, fileEndSchema, filesHelloSchema, formatReport, roundEndSchema, type ConsistencyReport } from "./file-frames";
+import { FileFrame, FILES_PROTOCOL_VERSION, fileEndSchema, filesHelloSchema, formatReport, roundEndSchema, type ConsistencyReport } from "./file-frames";
 import { assertSameProtocol } from "../protocol-version";
 import { CELL_BYTES, cellHash, cellLength, fileHashFromCells, smallFileHash, zeroCellHash } from "./file-hash";
 import { startWorker } from "./start-worker";
@@ -275,11 +275,8 @@ export async function receiveFileSession(
       const index = taken.index;
       trace("index");
       log(`files from ${hello.sourceLabel}: into ${options.outDir}${index.knownEntries ? `, ${index.knownEntries} entries already in place` : ""}${hello.isSync ? " (sync)" : ""}`);
-      // The index follows READY in parts: a frame holds at most 64 MiB.
-      const indexBytes = Buffer.from(index.index);
-      const partBytes = options.indexPartBytes ?? INDEX_PART_BYTES;
-      await channel.send(controlFrame(FileFrame.ready, { knownEntries: index.knownEntries, isRoot: index.isRoot, indexBytes: indexBytes.length }, indexBytes.subarray(0, partBytes)));
-      for (let o = partBytes; o < indexBytes.length; o += partBytes) await channel.send(controlFrame(FileFrame.indexPart, null, indexBytes.subarray(o, o + partBytes)));
+      // The index of a large tree goes in parts (frames.ts CONTINUED): about 110 bytes per entry.
+      await channel.send(controlFrame(FileFrame.ready, { knownEntries: index.knownEntries, isRoot: index.isRoot }, Buffer.from(index.index), options.indexPartBytes));
       const deltaFiles = new Set<number>();
       writer.onSignature = (m) => {
         if (m.signature) deltaFiles.add(m.fileId);

@@ -11,7 +11,7 @@ import { TransferError, type SendProgress } from "../sender";
 import { clientTlsOptions, readyCredentials, type TransferCredentials } from "../tls-credentials";
 import { TokenBucket } from "../token-bucket";
 import { BufReader, BufWriter } from "./entry-codec";
-import { FileFrame, FILES_PROTOCOL_VERSION, filesReadySchema, reportSchema, type ConsistencyReport, type FilesHello, type TransferNote } from "./file-frames";
+import { FileFrame, FILES_PROTOCOL_VERSION, reportSchema, type ConsistencyReport, type FilesHello, type TransferNote } from "./file-frames";
 import { DeltaEncoder, DeltaOp, DELTA_WINDOW_BYTES } from "./delta";
 import { CELL_BYTES, cellCount, cellHash, cellLength, fileHashFromCells, smallFileHash, zeroCellHash } from "./file-hash";
 import { loadNativeFs } from "./native/native-fs";
@@ -118,23 +118,6 @@ class Replies {
     if (!f) throw this.fatal!;
     if (f.type !== type) throw new TransferError(`protocol error: expected frame ${type}, got ${f.type}`);
     return f;
-  }
-}
-
-/**
- * The target's index, from READY (which says its length) and the INDEX_PART frames after it,
- * copied into one buffer that moves to the walker; no frame that brought it is kept.
- */
-async function receiveIndex(replies: Replies): Promise<ArrayBuffer> {
-  const ready = parseControlPayload((await replies.expect(FileFrame.ready)).payload);
-  const { indexBytes } = filesReadySchema.parse(ready.body);
-  const index = new Uint8Array(indexBytes);
-  let filled = 0;
-  for (let part = ready.blob; ; part = parseControlPayload((await replies.expect(FileFrame.indexPart)).payload).blob) {
-    if (filled + part.length > indexBytes) throw new TransferError(`protocol error: the target's index is longer than the ${indexBytes} bytes announced`);
-    index.set(part, filled);
-    filled += part.length;
-    if (filled === indexBytes) return index.buffer;
   }
 }
 
@@ -491,7 +474,8 @@ export async function sendFiles(options: FileSendOptions): Promise<FileSendResul
       }
     };
 
-    const index = await receiveIndex(replies);
+    // A copy of the target's index moves to the walker; nothing here keeps the frame that brought it.
+    const index = copyOut(parseControlPayload((await replies.expect(FileFrame.ready)).payload).blob);
     trace("ready");
     indexChannel.port1.postMessage(index, [index]);
     indexChannel.port1.close();

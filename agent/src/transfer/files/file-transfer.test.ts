@@ -6,7 +6,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import tls from "node:tls";
 import { FrameChannel } from "../frame-channel";
-import { controlFrame, crc32, encodeHeader, FrameType, parseControlPayload } from "../frames";
+import { controlFrame, crc32, decodeHeader, encodeHeader, FRAME_HEADER_BYTES, FrameDecoder, FrameFlag, FrameType, parseControlPayload, type FrameHeader } from "../frames";
 import { startReceiver, type RunningReceiver, type SessionResult } from "../receiver";
 import { clientTlsOptions } from "../tls-credentials";
 import { FileFrame, FILES_PROTOCOL_VERSION } from "./file-frames";
@@ -250,7 +250,7 @@ function snapshotTreeNames(root: string): string[] {
 }
 
 describe("incremental --sync", () => {
-  it("takes the target's index in parts, as a target of 600,000 entries needs (a frame holds 64 MiB; parts of 1,000 bytes here)", async () => {
+  it("sends the target's index in parts, as a target of 600,000 entries needs (a frame holds 64 MiB; parts of 1,000 bytes here)", async () => {
     const src = tmpDir("index-parts-src");
     for (let d = 0; d < 10; d++) {
       fs.mkdirSync(path.join(src, `d${d}`));
@@ -270,25 +270,32 @@ describe("incremental --sync", () => {
       expect(again.stats).toMatchObject({ put: 1, meta: 0, keep: again.stats.entries - 1 });
       expect(diffTrees(snapshotTree(src), new Map([...snapshotTree(target)].filter(([p]) => !p.startsWith(".ferry"))))).toEqual([]);
 
-      // As the frames go: READY with the length and the first part, then parts of at most 1,000 bytes.
+      // As the frames go on the wire: READY in parts of at most 1,000 bytes, all but the last flagged.
       const socket = tls.connect({ host: "127.0.0.1", port: r2.address.port, ...clientTlsOptions({ kind: "token", token: TOKEN }) });
       await new Promise<void>((resolve, reject) => socket.once("secureConnect", () => resolve()).once("error", reject));
-      const channel = new FrameChannel(socket);
-      await channel.send(controlFrame(FileFrame.hello, { protocol: FILES_PROTOCOL_VERSION, kind: "files", isSync: true, excludes: [], sourceLabel: "a frame counter" }));
-      const ready = await channel.next();
-      expect(ready.type).toBe(FileFrame.ready);
-      const { body, blob } = parseControlPayload(ready.payload);
-      const parts = [blob];
-      for (let got = blob.length; got < (body as { indexBytes: number }).indexBytes; got += parts.at(-1)!.length) {
-        const f = await channel.next();
-        expect(f.type).toBe(FileFrame.indexPart);
-        parts.push(parseControlPayload(f.payload).blob);
-      }
+      socket.write(Buffer.concat(controlFrame(FileFrame.hello, { protocol: FILES_PROTOCOL_VERSION, kind: "files", isSync: true, excludes: [], sourceLabel: "a frame counter" })));
+      const frames: { header: FrameHeader; payload: Buffer }[] = [];
+      await new Promise<void>((resolve, reject) => {
+        let bytes = Buffer.alloc(0);
+        socket.on("error", reject);
+        socket.on("data", (d: Buffer) => {
+          bytes = Buffer.concat([bytes, d]);
+          while (bytes.length >= FRAME_HEADER_BYTES && bytes.length >= FRAME_HEADER_BYTES + bytes.readUInt32LE(4)) {
+            const header = decodeHeader(bytes);
+            frames.push({ header, payload: bytes.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + header.wireLength) });
+            bytes = bytes.subarray(FRAME_HEADER_BYTES + header.wireLength);
+            if (!(header.flags & FrameFlag.continued)) resolve();
+          }
+        });
+      });
       socket.destroy();
       expect((await r2.nextSession()).isOk).toBe(false);
-      expect(parts.length).toBeGreaterThan(10);
-      expect(Math.max(...parts.map((b) => b.length))).toBe(1000);
-      expect(new TargetIndex(Buffer.concat(parts)).digestOf("d3")).toBeDefined();
+      expect(frames.length).toBeGreaterThan(10);
+      expect(frames.every((f) => f.header.type === FileFrame.ready && f.payload.length <= 1000)).toBe(true);
+      expect(frames.map((f) => f.header.flags & FrameFlag.continued)).toEqual([...frames.slice(1).map(() => FrameFlag.continued), 0]);
+      const joined = new FrameDecoder().push(Buffer.concat(frames.flatMap((f) => [encodeHeader(f.header), f.payload])));
+      expect(joined).toHaveLength(1);
+      expect(new TargetIndex(parseControlPayload(joined[0]!.payload).blob).digestOf("d3")).toBeDefined();
     } finally {
       await r2.close();
     }
