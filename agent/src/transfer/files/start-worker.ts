@@ -4,6 +4,7 @@ import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import v8 from "node:v8";
 import { Worker, type WorkerOptions } from "node:worker_threads";
 import { WORKER_ROLE_KEY } from "./worker-entry";
 
@@ -35,6 +36,17 @@ function roleBundleFile(role: WorkerRole): string | null {
 }
 
 /**
+ * The walker and the writer hold about 1 KB per entry of the tree (records, the index, the
+ * manifest), but V8 sizes a thread's heap by the machine's memory: a quarter of it, at most 4 GiB,
+ * so a 4 GiB machine would stop at about a million entries with memory to spare. Threads may
+ * use three quarters of the machine's memory instead, never less than V8's own limit.
+ */
+export function heapLimitMb(): number {
+  const v8Default = v8.getHeapStatistics().heap_size_limit / 2 ** 20;
+  return Math.round(Math.max(v8Default, (os.totalmem() * 0.75) / 2 ** 20));
+}
+
+/**
  * Starts one of our worker modules.
  * - From the TypeScript sources, the worker first registers tsx (its hooks do not reach worker
  *   threads by themselves).
@@ -43,6 +55,7 @@ function roleBundleFile(role: WorkerRole): string | null {
  *   the whole agent starts itself with the role in workerData (see worker-entry.ts, cli.ts).
  */
 export function startWorker(moduleUrl: URL, role: WorkerRole, options: WorkerOptions = {}): Worker {
+  options = { ...options, resourceLimits: { maxOldGenerationSizeMb: heapLimitMb(), ...options.resourceLimits } };
   if (moduleUrl.pathname.endsWith(".ts") && fs.existsSync(fileURLToPath(moduleUrl))) {
     // The ESM entry of tsx's API (require.resolve would give the CommonJS one).
     const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve("tsx/esm/api").replace(/\.cjs$/, ".mjs")).href;
