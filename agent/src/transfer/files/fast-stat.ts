@@ -1,5 +1,5 @@
 import { ST, STAT_FIELDS } from "./native/native-fs";
-import { EntryType, type EntryTypeCode } from "./entry-codec";
+import { EntryType, packed, type EntryTypeCode } from "./entry-codec";
 
 /** One lstat as plain numbers (from the addon's doubles): no BigInts, no Dates, little garbage. */
 export interface Stat {
@@ -21,21 +21,22 @@ export interface Stat {
 export function statAt(a: Float64Array, index = 0): Stat {
   const o = index * STAT_FIELDS;
   return {
-    ino: a[o + ST.ino]!,
-    mode: a[o + ST.mode]!,
-    nlink: a[o + ST.nlink]!,
-    uid: a[o + ST.uid]!,
-    gid: a[o + ST.gid]!,
-    rdev: a[o + ST.rdev]!,
-    size: a[o + ST.size]!,
-    blocks: a[o + ST.blocks]!,
-    mtimeSec: a[o + ST.mtimeSec]!,
-    mtimeNsec: a[o + ST.mtimeNsec]!,
-    ctimeSec: a[o + ST.ctimeSec]!,
-    ctimeNsec: a[o + ST.ctimeNsec]!,
-    dev: a[o + ST.dev]!,
+    ino: packed(a[o + ST.ino]!),
+    mode: packed(a[o + ST.mode]!),
+    nlink: packed(a[o + ST.nlink]!),
+    uid: packed(a[o + ST.uid]!),
+    gid: packed(a[o + ST.gid]!),
+    rdev: packed(a[o + ST.rdev]!),
+    size: packed(a[o + ST.size]!),
+    blocks: packed(a[o + ST.blocks]!),
+    mtimeSec: packed(a[o + ST.mtimeSec]!),
+    mtimeNsec: packed(a[o + ST.mtimeNsec]!),
+    ctimeSec: packed(a[o + ST.ctimeSec]!),
+    ctimeNsec: packed(a[o + ST.ctimeNsec]!),
+    dev: packed(a[o + ST.dev]!),
   };
 }
+
 
 const S_IFMT = 0o170000;
 

@@ -3,12 +3,14 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { BufReader, BufWriter, EntryType, Op, readRecord, writeRecord, type EntryMeta } from "./entry-codec";
+import { BufReader, BufWriter, EntryType, Op, packed, readRecord, writeRecord, type EntryMeta } from "./entry-codec";
 import { compileExcludes } from "./exclude-glob";
-import { ManifestLog } from "./manifest-log";
-import { bindViews, devKey, parseMountInfo, parseMountLines } from "./mount-types";
+import { statAt } from "./fast-stat";
 import { encodeResendList } from "./file-receiver";
 import { notesToSend } from "./file-sender";
+import { ManifestLog } from "./manifest-log";
+import { bindViews, devKey, parseMountInfo, parseMountLines } from "./mount-types";
+import { ST, STAT_FIELDS } from "./native/native-fs";
 import { TreePaths } from "./tree-paths";
 
 const meta = (p: string): EntryMeta => ({
@@ -160,5 +162,16 @@ describe("what a round's end and report carry", () => {
     expect(read(encodeResendList(paths))).toEqual(paths);
     expect(read(encodeResendList(paths, 5 + 6 + 7))).toEqual(["a", "bb", "ccc"]);
     expect(read(encodeResendList(paths, 5 + 6 + 6))).toEqual(["a", "bb"]);
+  });
+});
+
+describe("numbers kept in records", () => {
+  it("stay the same numbers, past 32 bits too (sizes, inodes), whatever form V8 keeps them in", () => {
+    for (const x of [0, 1, 0o100644, 2 ** 31 - 1, 2 ** 31, 2 ** 32 + 5, 2 ** 53 - 1, -1, 1.5]) expect(packed(x)).toBe(x);
+    const a = new Float64Array(STAT_FIELDS);
+    a[ST.size] = 5 * 2 ** 40;
+    a[ST.ino] = 2 ** 33 + 7;
+    a[ST.mtimeSec] = 1_700_000_000;
+    expect(statAt(a)).toMatchObject({ size: 5 * 2 ** 40, ino: 2 ** 33 + 7, mtimeSec: 1_700_000_000 });
   });
 });
