@@ -116,12 +116,27 @@ export function controlFrame(type: number, body: unknown, blob?: Buffer, partByt
   const total = parts.reduce((n, p) => n + p.length, 0);
   if (total <= partBytes) return [encodeHeader({ type, flags: 0, disk: 0, wireLength: total, offset: 0, rawLength: total, checksum: crc32(parts), seq: 0 }), ...parts];
   if (total > MAX_JOINED_PAYLOAD) throw new Error(`a control frame of ${total} bytes is past the protocol's limit`);
+  // Views of the pieces, not a copy: the index of a large tree is tens of MiB.
   const out: Buffer[] = [];
-  const whole = Buffer.concat(parts, total);
-  for (let at = 0; at < total; at += partBytes) {
-    const part = whole.subarray(at, Math.min(total, at + partBytes));
-    const isLast = at + part.length === total;
-    out.push(encodeHeader({ type, flags: isLast ? 0 : FrameFlag.continued, disk: 0, wireLength: part.length, offset: at === 0 ? total : at, rawLength: part.length, checksum: crc32([part]), seq: 0 }), part);
+  let piece = 0;
+  let inPiece = 0;
+  for (let at = 0; at < total; ) {
+    const frame: Buffer[] = [];
+    let n = 0;
+    while (n < partBytes && at + n < total) {
+      const p = parts[piece]!;
+      const k = Math.min(p.length - inPiece, partBytes - n);
+      frame.push(p.subarray(inPiece, inPiece + k));
+      n += k;
+      inPiece += k;
+      if (inPiece === p.length) {
+        piece++;
+        inPiece = 0;
+      }
+    }
+    const isLast = at + n === total;
+    out.push(encodeHeader({ type, flags: isLast ? 0 : FrameFlag.continued, disk: 0, wireLength: n, offset: at === 0 ? total : at, rawLength: n, checksum: crc32(frame), seq: 0 }), ...frame);
+    at += n;
   }
   return out;
 }
