@@ -52,7 +52,8 @@ describe("frames", () => {
       const frames = [];
       for (let i = 0; i < data.length; i += cut) frames.push(...d.push(data.subarray(i, i + cut)));
       expect(frames.map((f) => f.type)).toEqual([FrameType.hashes, FrameType.done]);
-      expect(frames[0]).toMatchObject({ flags: 0, wireLength: payloadBytes, offset: 0 });
+      expect(frames[0]).toMatchObject({ flags: 0, wireLength: payloadBytes, offset: 0, isJoined: true });
+      expect(frames[0]!.payload.buffer.byteLength).toBe(payloadBytes);
       expect(parseControlPayload(frames[0]!.payload).body).toEqual({ chunks: 3 });
       expect(parseControlPayload(frames[0]!.payload).blob.equals(blob)).toBe(true);
     }

@@ -70,6 +70,8 @@ export interface Frame extends FrameHeader {
   payload: Buffer;
   /** Hands a large payload's pooled buffer back; the payload must not be used afterwards. */
   release?: () => void;
+  /** Joined from parts: the payload is the whole of a buffer nothing else holds (it may move to another thread). */
+  isJoined?: boolean;
 }
 
 export function crc32(parts: readonly Buffer[]): number {
@@ -188,7 +190,7 @@ export class FrameDecoder {
   private join(h: FrameHeader): Frame | null {
     if (!this.joining) {
       if (h.offset > MAX_JOINED_PAYLOAD || h.offset < h.wireLength) throw new Error(`a control frame of ${h.offset} bytes in parts exceeds the protocol limit`);
-      this.joining = { header: h, payload: Buffer.allocUnsafe(h.offset), filled: 0 };
+      this.joining = { header: h, payload: Buffer.allocUnsafeSlow(h.offset), filled: 0 };
     } else if (h.type !== this.joining.header.type || h.offset !== this.joining.filled) {
       throw new Error(`a part of frame type ${this.joining.header.type} at ${this.joining.filled} was expected, not type ${h.type} at ${h.offset}`);
     }
@@ -199,7 +201,7 @@ export class FrameDecoder {
     if (h.flags & FrameFlag.continued) return null;
     this.joining = null;
     if (j.filled !== j.payload.length) throw new Error("a control frame's parts are shorter than announced");
-    return { ...j.header, flags: j.header.flags & ~FrameFlag.continued, wireLength: j.filled, rawLength: j.filled, offset: 0, payload: j.payload };
+    return { ...j.header, flags: j.header.flags & ~FrameFlag.continued, wireLength: j.filled, rawLength: j.filled, offset: 0, payload: j.payload, isJoined: true };
   }
 
   private take(n: number): Buffer {

@@ -18,7 +18,7 @@ import { loadNativeFs } from "./native/native-fs";
 import { startWorker } from "./start-worker";
 import { TreePaths } from "./tree-paths";
 import { fillCacheHashes } from "./walk-index";
-import type { LargeFile, WalkerInput, WalkerMessage, WalkStats } from "./walk-protocol";
+import type { IndexMessage, LargeFile, WalkerInput, WalkerMessage, WalkStats } from "./walk-protocol";
 
 const MAX_ROUNDS = 3;
 /** FERRY_TRACE=1: phase times on stderr, for tuning. */
@@ -131,6 +131,20 @@ const NOTES_SENT = 1000;
 export function notesToSend(notes: readonly TransferNote[]): TransferNote[] {
   if (notes.length <= NOTES_SENT) return [...notes];
   return [...notes.slice(0, NOTES_SENT), { kind: "more", path: "", text: `${notes.length - NOTES_SENT} more notes, in the sender's log` }];
+}
+
+/**
+ * The target's index from READY, to move to the walker: in the frame's own buffer when the
+ * frame was joined from parts (a large index: frames.ts gives it a buffer of its own), else a
+ * copy (a smaller frame's payload may be pooled or a view of what the socket read).
+ */
+function indexToMove(ready: Frame): IndexMessage {
+  const { blob } = parseControlPayload(ready.payload);
+  const p = ready.payload;
+  if (ready.isJoined && p.buffer instanceof ArrayBuffer) {
+    return { buffer: p.buffer, offset: blob.byteOffset, length: blob.length };
+  }
+  return { buffer: copyOut(blob), offset: 0, length: blob.length };
 }
 
 /** A copy of the bytes in an ArrayBuffer of its own, which can move to another thread. */
@@ -474,10 +488,9 @@ export async function sendFiles(options: FileSendOptions): Promise<FileSendResul
       }
     };
 
-    // A copy of the target's index moves to the walker; nothing here keeps the frame that brought it.
-    const index = copyOut(parseControlPayload((await replies.expect(FileFrame.ready)).payload).blob);
+    const index = indexToMove(await replies.expect(FileFrame.ready));
     trace("ready");
-    indexChannel.port1.postMessage(index, [index]);
+    indexChannel.port1.postMessage(index, [index.buffer]);
     indexChannel.port1.close();
     const done = (await pump("done")) as Extract<WalkerMessage, { t: "done" }>;
     walkedBytes = done.stats.bytes;

@@ -9,6 +9,7 @@ export interface WalkerInput {
   root: string;
   excludes: string[];
   /** Where the target's index (meta + facts records from READY) comes, once, while the walk runs. */
+  /** Where the target's index comes (an IndexMessage), when the receiver sent it. */
   indexPort: MessagePort;
   /** The sender's hash cache from its last verified send of this folder. */
   cache: ArrayBuffer | null;
@@ -62,3 +63,10 @@ export type WalkerMessage =
   | { t: "done"; stats: WalkStats; cache: ArrayBuffer }
   | { t: "resent" }
   | { t: "failed"; message: string };
+
+/** The target's index: bytes [offset, offset + length) of a buffer moved to the walker. */
+export interface IndexMessage {
+  buffer: ArrayBuffer;
+  offset: number;
+  length: number;
+}

@@ -32,7 +32,7 @@ import { bindViews, devKey, readMountInfo, readMountLines, SKIPPED_FS_TYPES } fr
 import { loadNativeFs, ST, STAT_FIELDS } from "./native/native-fs";
 import { TreePaths } from "./tree-paths";
 import { cacheMetaStart, cacheRecordEnd, DIGEST_BYTES, SendCache, TargetIndex, writeBlockHeader, writeCacheRecord, type CachedBlock, type TargetEntry } from "./walk-index";
-import { CACHE_MAGIC, type LargeFile, type WalkerInput, type WalkerMessage, type WalkStats } from "./walk-protocol";
+import { CACHE_MAGIC, type IndexMessage, type LargeFile, type WalkerInput, type WalkerMessage, type WalkStats } from "./walk-protocol";
 
 const input = workerData as WalkerInput;
 /** FERRY_TRACE=1: phase times on stderr, for tuning. */
@@ -67,8 +67,8 @@ function takeIndex(isBlocking: boolean): boolean {
   for (;;) {
     const m = receiveMessageOnPort(input.indexPort);
     if (m) {
-      const buf = m.message as ArrayBuffer | null;
-      target = new TargetIndex(buf ? Buffer.from(buf) : EMPTY);
+      const index = m.message as IndexMessage | null;
+      target = new TargetIndex(index ? Buffer.from(index.buffer, index.offset, index.length) : EMPTY);
       trace(`index (${scannedAhead.size} folders listed ahead)`);
       return true;
     }
