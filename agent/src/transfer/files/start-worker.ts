@@ -39,11 +39,18 @@ function roleBundleFile(role: WorkerRole): string | null {
  * The walker and the writer hold about 1 KB per entry of the tree (records, the index, the
  * manifest), but V8 sizes a thread's heap by the machine's memory: a quarter of it, at most 4 GiB,
  * so a 4 GiB machine would stop at about a million entries with memory to spare. Threads may
- * use three quarters of the machine's memory instead, never less than V8's own limit.
+ * use three quarters of the memory instead (the container's limit, when it has a smaller one),
+ * never less than V8's own limit.
  */
 export function heapLimitMb(): number {
   const v8Default = v8.getHeapStatistics().heap_size_limit / 2 ** 20;
-  return Math.round(Math.max(v8Default, (os.totalmem() * 0.75) / 2 ** 20));
+  return Math.round(Math.max(v8Default, (usableMemory() * 0.75) / 2 ** 20));
+}
+
+/** The machine's memory, or the cgroup's limit on this process when that is smaller. */
+export function usableMemory(): number {
+  const constrained = process.constrainedMemory?.() ?? 0;
+  return constrained > 0 && constrained < os.totalmem() ? constrained : os.totalmem();
 }
 
 /**
