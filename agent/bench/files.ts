@@ -182,11 +182,10 @@ function emptyFolder(d: string): void {
  * certificate, TLS 1.3 (AES-GCM). Returns the seconds from the start of tar c until tar x has
  * finished; the listener's start is not counted.
  */
-function tarOverTls(src: string, out: string): () => number {
+function tarOverTls(src: string, out: string, port: number): () => number {
   const pem = path.join(dir, "tls-floor.pem");
   sh("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", `${pem}.key`, "-out", `${pem}.crt`, "-days", "1", "-subj", "/CN=localhost"]);
   fs.writeFileSync(pem, Buffer.concat([fs.readFileSync(`${pem}.key`), fs.readFileSync(`${pem}.crt`)]));
-  const port = TLS_FLOOR_PORT;
   const script = [
     `socat -b 262144 OPENSSL-LISTEN:${port},bind=127.0.0.1,reuseaddr,cert=${pem},verify=0 SYSTEM:"tar -C '${out}' -xf - --numeric-owner" & server=$!`,
     "sleep 0.3",
@@ -200,7 +199,6 @@ function tarOverTls(src: string, out: string): () => number {
     return end! - start!;
   };
 }
-const TLS_FLOOR_PORT = 7788;
 
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error("the file benchmark mounts a fresh filesystem and keeps owners: run it as root");
@@ -246,7 +244,7 @@ async function main(): Promise<void> {
 
     const rows: { pass: string; tool: string; s: number; spread?: string }[] = [];
     const tar = () => void sh("sh", ["-c", `tar -C '${src}' -cf - . | tar -C '${tarOut}' -xf - --numeric-owner`]);
-    const tarTls = hasCommand("socat") ? tarOverTls(src, tarOut) : null;
+    const tarTls = hasCommand("socat") ? tarOverTls(src, tarOut, await freePort()) : null;
     if (!tarTls) console.log("socat is not installed (apt-get install socat): no tar | TLS | tar floor");
     let ferryLog = "";
     // Each returns the seconds it took, or nothing to be timed from outside.
