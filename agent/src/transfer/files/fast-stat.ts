@@ -37,7 +37,6 @@ export function statAt(a: Float64Array, index = 0): Stat {
   };
 }
 
-
 const S_IFMT = 0o170000;
 
 /** The entry type of a mode, or 0 for a socket (or a vanished entry, mode 0). */

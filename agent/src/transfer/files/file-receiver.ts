@@ -173,8 +173,9 @@ function movable(payload: Buffer): Uint8Array {
 }
 
 /**
- * A round's paths to send again, as many as fit in maxBytes (a frame holds 64 MiB): the next
- * round asks for the rest.
+ * A round's paths to send again, as many as fit in maxBytes: the next round asks for the rest.
+ * (Written when a control frame held at most 64 MiB; they now go in parts, so this only bounds
+ * one report.)
  */
 export function encodeResendList(paths: readonly string[], maxBytes = 32 * 1024 * 1024): Buffer {
   const list = new BufWriter(64 * 1024);

@@ -123,8 +123,8 @@ class Replies {
 
 /**
  * The notes the receiver keeps with its report: the first NOTES_SENT, then one that counts the
- * rest (all of them are in the sender's result and log). A walk of a tree it cannot read as
- * a whole would otherwise make a round's end larger than a frame can hold.
+ * rest (all of them are in the sender's result and log). The receiver's report keeps no more, so
+ * a walk of a tree it cannot read as a whole does not send them all.
  */
 const NOTES_SENT = 1000;
 

@@ -102,7 +102,6 @@ function byHash(): Map<string, string> {
   return targetByHash;
 }
 
-
 /** What the last verified send learnt of each entry (see SendCache). */
 const cache = new SendCache(input.cache ? Buffer.from(input.cache) : null);
 // About the old cache's size: growing it copies, and fresh memory is slow to touch on some hosts.
@@ -398,7 +397,6 @@ function visit(rel: string, st: Stat, type: EntryTypeCode, force: boolean): void
   if (!force && keepIfUnchanged(rel, st, type)) return;
   decide(rel, st, type, metaOf(rel, st, type), force);
 }
-
 
 function decide(rel: string, st: Stat, type: EntryTypeCode, e: EntryMeta, force: boolean): void {
   if (type === EntryType.file) return visitFile(rel, st, e, force);

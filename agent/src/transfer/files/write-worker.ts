@@ -180,7 +180,7 @@ function walkTarget(canProve: boolean): Map<string, Stat> {
       const held = canProve ? indexFolders.get(dir) : undefined;
       if (held && held.facts.equals(native.childFacts(raw, st))) {
         provenFolders.add(dir);
-        for (const p of held.paths) if (manifest.entries.get(p)!.meta.type === EntryType.dir) stack.push(p);
+        for (const p of held.specials) if (manifest.entries.get(p)!.meta.type === EntryType.dir) stack.push(p);
         continue;
       }
       names = splitNames(raw);

@@ -264,7 +264,6 @@ static napi_value dev_parts(napi_env env, napi_callback_info info) {
   return arr;
 }
 
-
 /* Stat fields as doubles, in this order (STAT_FIELDS in native-fs.ts). */
 #define NSTAT 13
 static void fill_stat(double *o, const struct stat *st) {
@@ -621,6 +620,14 @@ static napi_value xxh64_js(napi_env env, napi_callback_info info) {
   return buffer_copy_of(env, out, sizeof out);
 }
 
+/* acc ^= hash16(tag) of p[0, n): hash16 itself on zeros, and the step of xorHash16 and childFacts. */
+static void xor_hash16_into(unsigned char acc[16], const unsigned char *p, size_t n, uint64_t tag) {
+  unsigned char one[16];
+  put_be64(one, xxh64(p, n, tag));
+  put_be64(one + 8, xxh64(p, n, tag + (1ULL << 32)));
+  for (int b = 0; b < 16; b++) acc[b] ^= one[b];
+}
+
 /*
  * hash16(data: Uint8Array, tag: number): XXH64 of the bytes with seed tag, then with seed
  * tag + 2^32, big-endian: 16 bytes, two independent 64-bit hashes (change detection, not forgery).
@@ -630,18 +637,9 @@ static napi_value hash16_js(napi_env env, napi_callback_info info) {
   size_t len;
   uint64_t tag;
   if (get_hash_args(env, info, &data, &len, &tag) < 0) return NULL;
-  unsigned char out[16];
-  put_be64(out, xxh64(data, len, tag));
-  put_be64(out + 8, xxh64(data, len, tag + (1ULL << 32)));
+  unsigned char out[16] = {0};
+  xor_hash16_into(out, data, len, tag);
   return buffer_copy_of(env, out, sizeof out);
-}
-
-/* acc ^= hash16(tag) of p[0, n): the step of xorHash16 and childFacts. */
-static void xor_hash16_into(unsigned char acc[16], const unsigned char *p, size_t n, uint64_t tag) {
-  unsigned char one[16];
-  put_be64(one, xxh64(p, n, tag));
-  put_be64(one + 8, xxh64(p, n, tag + (1ULL << 32)));
-  for (int b = 0; b < 16; b++) acc[b] ^= one[b];
 }
 
 /*

@@ -42,7 +42,6 @@ export const STAT_FIELDS = 13;
 export const WRITE_SPARSE = 1;
 export const WRITE_CHOWN = 2;
 
-
 /** What a server that has no addon needs, said wherever one could not be had. */
 export const NATIVE_FS_INSTALL_HINT =
   "install a C compiler (cc, e.g. gcc) and Node's headers (node_api.h: in Node's official builds; libnode-dev on Debian/Ubuntu, nodejs-devel on RHEL) on this server, " +
